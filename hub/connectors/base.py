@@ -1,0 +1,298 @@
+"""The one interface every POS connector implements, and the hub's error kinds.
+
+A connector is built from a connection's settings (``config``) and decrypted
+``credentials``. It talks to its vendor and returns the plain records below; it
+never touches the database. Vendor errors are turned into ``ConnectorError``
+with one of three kinds, through one table per connector (see ``map_http_error``);
+the job engine decides retries from the kind alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import requests
+
+
+class ErrorKind(str, enum.Enum):
+    """What the job engine does with a failure."""
+
+    TRANSIENT = "transient"  # retry with backoff (timeouts, 5xx)
+    RATE_LIMITED = "rate_limited"  # retry after the vendor's delay
+    PERMANENT = "permanent"  # dead letter at once (bad credentials, rejected data)
+
+
+class ConnectorError(Exception):
+    """A vendor failure, already classified."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        vendor_code: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.vendor_code = vendor_code
+        self.status = status
+
+    def __str__(self) -> str:
+        code = f" [{self.vendor_code}]" if self.vendor_code else ""
+        return f"{self.kind.value}{code}: {self.message}"
+
+
+class Unsupported(ConnectorError):
+    """The POS cannot do this; permanent, with the reason shown to support staff."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorKind.PERMANENT, message, vendor_code="unsupported")
+
+
+class Capability(str, enum.Enum):
+    """What a connector can do."""
+
+    TEST = "test_connection"
+    STATUS = "fetch_status"
+    INVENTORY = "fetch_inventory"
+    PURCHASES = "fetch_purchases"
+    PUSH_MENU = "push_menu"
+    PUSH_COUPONS = "push_coupons"
+    IMPORT_MENU = "import_menu"
+    CALLBACKS = "callbacks"
+
+
+@dataclass
+class LocationStatus:
+    """One location as the POS reports it."""
+
+    external_id: str
+    name: str
+    online: bool
+
+
+@dataclass
+class InventoryCount:
+    """An absolute stock count of one sku at one location."""
+
+    location_external_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass
+class PurchaseLineRecord:
+    """One line of a purchase; prices are decimal strings."""
+
+    sku: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    name: str | None = None
+
+
+@dataclass
+class PurchaseRecord:
+    """A purchase as read from a POS."""
+
+    external_id: str
+    location_external_id: str | None
+    occurred_at: datetime
+    lines: list[PurchaseLineRecord]
+    total: str
+    currency: str
+    payment_state: str = "paid_at_pos"  # prepaid | paid_at_pos | unpaid
+    coupon_codes: list[str] = field(default_factory=list)
+    customer_key: str | None = None
+
+
+@dataclass
+class PurchasePage:
+    """Purchases since a cursor, and the cursor to save once they are committed."""
+
+    purchases: list[PurchaseRecord]
+    next_cursor: str | None
+    has_more: bool = False
+
+
+@dataclass
+class MenuItemData:
+    """A menu item as pushed to or imported from a POS.
+
+    ``location_external_ids`` of None means every location of the connection.
+    ``removed`` asks the POS to delete (or hide) the item.
+    """
+
+    sku: str
+    name: str
+    price: str
+    currency: str
+    description: str | None = None
+    category: str | None = None
+    modifiers: list[dict[str, Any]] = field(default_factory=list)
+    available: bool = True
+    image_url: str | None = None
+    location_external_ids: list[str] | None = None
+    removed: bool = False
+
+
+@dataclass
+class CouponData:
+    """A coupon as pushed to a POS; amounts are decimal strings."""
+
+    code: str
+    name: str
+    discount_type: str  # percent | fixed
+    percent_off: str | None = None
+    amount_off: str | None = None
+    currency: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    skus: list[str] | None = None
+    location_external_ids: list[str] | None = None
+    active: bool = True
+
+
+@dataclass
+class CallbackHint:
+    """What a verified vendor callback says: an early poll is due, maybe with records."""
+
+    event_id: str | None = None
+    event_type: str | None = None
+    purchases: list[PurchaseRecord] = field(default_factory=list)
+    inventory: list[InventoryCount] = field(default_factory=list)
+    poll_now: bool = True
+
+
+class Connector:
+    """Base class: one subclass per POS type, registered in hub.connectors.CONNECTORS."""
+
+    type: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str] = ""
+    settings_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
+    credentials_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    simulated: ClassVar[bool] = False
+    # How often the scheduler polls it by default; None: never polled (it pushes to us).
+    default_poll_interval_seconds: ClassVar[int | None] = 60
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.config = dict(config)
+        self.credentials = dict(credentials)
+        self.http = session or requests.Session()
+        self.timeout = timeout
+
+    def _unsupported(self, what: str) -> Unsupported:
+        return Unsupported(f"{self.title} connections cannot {what}")
+
+    def test_connection(self) -> None:
+        """Raise ConnectorError unless the POS answers with these credentials."""
+        raise self._unsupported("be tested")
+
+    def fetch_status(self) -> list[LocationStatus]:
+        """Online/offline per location."""
+        raise self._unsupported("report their status")
+
+    def fetch_inventory(self) -> list[InventoryCount]:
+        """Absolute stock counts per location and sku."""
+        raise self._unsupported("report inventory")
+
+    def fetch_purchases(self, cursor: str | None) -> PurchasePage:
+        """Purchases after the cursor (None: from the start of what the POS keeps)."""
+        raise self._unsupported("report purchases")
+
+    def push_menu(self, items: list[MenuItemData], idempotency_key: str) -> None:
+        """Create, update or remove these menu items at the POS."""
+        raise self._unsupported("receive menu changes")
+
+    def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
+        """Create or update these coupons at the POS."""
+        raise self._unsupported("receive coupons")
+
+    def import_menu(self) -> list[MenuItemData]:
+        """The POS's own menu, for accounts where the POS is the master of product data."""
+        raise self._unsupported("export their menu")
+
+    def verify_callback(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        """True when the callback carries a valid vendor signature (constant-time compare)."""
+        return False
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackHint:
+        """What a verified callback says."""
+        return CallbackHint()
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The connector's public description: type, title, capabilities, settings schemas."""
+        return {
+            "type": cls.type,
+            "title": cls.title,
+            "description": cls.description,
+            "simulated": cls.simulated,
+            "capabilities": sorted(c.value for c in cls.capabilities),
+            "settings_schema": cls.settings_schema,
+            "credentials_schema": cls.credentials_schema,
+        }
+
+
+ErrorTable = Mapping[int | str, ErrorKind]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds form), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def map_http_error(
+    response: requests.Response,
+    table: ErrorTable,
+    *,
+    vendor_code: str | None = None,
+    message: str | None = None,
+) -> ConnectorError:
+    """Classify a failed vendor response through the connector's table.
+
+    The table maps a vendor error code (checked first) or an HTTP status to a kind;
+    anything not listed is transient for 5xx and permanent otherwise.
+    """
+    status = response.status_code
+    kind = table.get(vendor_code) if vendor_code else None
+    if kind is None:
+        kind = table.get(status)
+    if kind is None:
+        kind = ErrorKind.TRANSIENT if status >= 500 else ErrorKind.PERMANENT
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    text = message or (response.text[:500] if response.text else response.reason or "")
+    return ConnectorError(kind, f"HTTP {status}: {text}", retry_after=retry_after,
+                          vendor_code=vendor_code, status=status)
+
+
+def request_or_transient(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """Send a request; timeouts and connection failures become transient errors."""
+    try:
+        return session.request(method, url, **kwargs)
+    except requests.Timeout as exc:
+        raise ConnectorError(ErrorKind.TRANSIENT, f"timed out: {exc}") from exc
+    except requests.ConnectionError as exc:
+        raise ConnectorError(ErrorKind.TRANSIENT, f"could not connect: {exc}") from exc

@@ -1,0 +1,342 @@
+"""The hub's tables. Every row below Hub carries hub_id: queries are always scoped by it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def new_id(prefix: str) -> str:
+    """A random public id such as con_3kq9..., not guessable across hubs."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+class UtcDateTime(DateTime):
+    """Timestamps stored as UTC; SQLite loses tzinfo, so it is put back on load."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect, coltype):  # noqa: ANN001, ANN201
+        inner = super().result_processor(dialect, coltype)
+
+        def process(value):  # noqa: ANN001, ANN202
+            if inner is not None:
+                value = inner(value)
+            if value is not None and value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+
+        return process
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+
+class Hub(Base):
+    """One customer account (tenant)."""
+
+    __tablename__ = "hubs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hub"))
+    name: Mapped[str] = mapped_column(String(200))
+    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    offline_window_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    # Bumped under a row lock by every event insert, so event ids commit in order per hub.
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: only its prefix and a hash of its secret are stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("key"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(20))
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), nullable=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Connection(Base):
+    """One POS system of a hub, with its settings and encrypted credentials."""
+
+    __tablename__ = "connections"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("con"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    offline_window_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+    poll_cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Location(Base):
+    """One physical point of sale reached through a connection."""
+
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("loc"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    connection: Mapped[Connection] = relationship()
+
+
+class MenuItem(Base):
+    """A menu item of the canonical catalog; price is a decimal string plus ISO 4217 currency."""
+
+    __tablename__ = "menu_items"
+    __table_args__ = (UniqueConstraint("hub_id", "sku"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("itm"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    price_amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    modifiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    image_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # None: every location of the hub; else the location ids that sell it.
+    location_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Coupon(Base):
+    """A promotional coupon: percent or fixed discount, a validity window, targets."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (UniqueConstraint("hub_id", "code"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cpn"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    discount_type: Mapped[str] = mapped_column(String(10))
+    percent_off: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    amount_off: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    skus: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    location_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class InventoryLevel(Base):
+    """Stock of one sku at one location; is_low remembers a crossing so it fires once."""
+
+    __tablename__ = "inventory_levels"
+    __table_args__ = (UniqueConstraint("location_id", "sku"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_low: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Purchase(Base):
+    """A purchase at a POS, unique per connection and the POS's own id."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pur"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    location_id: Mapped[str | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), nullable=True
+    )
+    external_id: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    total_amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_state: Mapped[str] = mapped_column(String(20))
+    coupon_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customer_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    lines: Mapped[list["PurchaseLine"]] = relationship(
+        cascade="all, delete-orphan", order_by="PurchaseLine.position"
+    )
+
+
+class PurchaseLine(Base):
+    """One line of a purchase."""
+
+    __tablename__ = "purchase_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    purchase_id: Mapped[str] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[str] = mapped_column(String(32))
+    line_total: Mapped[str] = mapped_column(String(32))
+
+
+class Event(Base):
+    """An immutable record of something that happened; triggers are views over these."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_hub_type_id", "hub_id", "type", "id"),
+        Index("ix_events_hub_id_id", "hub_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    location_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sku: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ActionRun(Base):
+    """One request to change the outside world, fanned out as deliveries."""
+
+    __tablename__ = "action_runs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("run"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    deliveries: Mapped[list["Delivery"]] = relationship(order_by="Delivery.connection_id")
+
+
+class Delivery(Base):
+    """One action run's push to one connection, tracked to success or a dead letter."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("dlv"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    action_run_id: Mapped[str] = mapped_column(ForeignKey("action_runs.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    # What to push: {"skus": [...]} or {"coupon_codes": [...]}; the diff is computed when it runs.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class AcceptedState(Base):
+    """What a connection last accepted for one menu item or coupon (a fingerprint)."""
+
+    __tablename__ = "accepted_states"
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed for retries."""
+
+    __tablename__ = "idempotency_records"
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class HookSubscription(Base):
+    """A REST hook: events of one trigger POSTed to a target URL, signed with its secret."""
+
+    __tablename__ = "hook_subscriptions"
+    __table_args__ = (Index("ix_hooks_hub_trigger", "hub_id", "trigger"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hook"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(40))
+    target_url: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class HookDelivery(Base):
+    """One event's delivery to one hook subscription, retried then dead-lettered."""
+
+    __tablename__ = "hook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id"),
+        Index("ix_hook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hdl"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[str] = mapped_column(
+        ForeignKey("hook_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
