@@ -26,7 +26,7 @@ class Settings:
     rate_limit_per_minute: int = 600
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Build settings from HUB_* and the usual DATABASE_URL / REDIS_URL variables."""
         env = os.environ
         values: dict[str, object] = {}

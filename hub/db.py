@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-_databases: dict[str, "Database"] = {}
+_databases: dict[str, Database] = {}
 
 
 def normalize_url(url: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -26,7 +27,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id(prefix: str) -> str:
@@ -34,25 +35,21 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-class UtcDateTime(DateTime):
+class UtcDateTime(TypeDecorator):
     """Timestamps stored as UTC; SQLite loses tzinfo, so it is put back on load."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is not None and dialect.name == "sqlite":
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
 
-    def result_processor(self, dialect, coltype):  # noqa: ANN001, ANN201
-        inner = super().result_processor(dialect, coltype)
-
-        def process(value):  # noqa: ANN001, ANN202
-            if inner is not None:
-                value = inner(value)
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -207,7 +204,7 @@ class Purchase(Base):
     customer_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-    lines: Mapped[list["PurchaseLine"]] = relationship(
+    lines: Mapped[list[PurchaseLine]] = relationship(
         cascade="all, delete-orphan", order_by="PurchaseLine.position"
     )
 
@@ -254,7 +251,7 @@ class ActionRun(Base):
     input: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-    deliveries: Mapped[list["Delivery"]] = relationship(order_by="Delivery.connection_id")
+    deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.connection_id")
 
 
 class Delivery(Base):

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import requests
 
 
-class ErrorKind(str, enum.Enum):
+class ErrorKind(enum.StrEnum):
     """What the job engine does with a failure."""
 
     TRANSIENT = "transient"  # retry with backoff (timeouts, 5xx)
@@ -57,7 +57,7 @@ class Unsupported(ConnectorError):
         super().__init__(ErrorKind.PERMANENT, message, vendor_code="unsupported")
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     """What a connector can do."""
 
     TEST = "test_connection"
@@ -288,7 +288,9 @@ def map_http_error(
                           vendor_code=vendor_code, status=status)
 
 
-def request_or_transient(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+def request_or_transient(
+    session: requests.Session, method: str, url: str, **kwargs: Any
+) -> requests.Response:
     """Send a request; timeouts and connection failures become transient errors."""
     try:
         return session.request(method, url, **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.connectors.base import Capability, Connector
+from hub.connectors.base import Connector
 
 
 class PushConnector(Connector):

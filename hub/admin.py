@@ -1,0 +1,96 @@
+"""Support-staff operations on hubs, connections and locations (used by the CLI and admin API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.connectors import CONNECTORS, connector_class
+from hub.crypto import Vault
+from hub.models import Connection, Hub, Location
+
+
+class AdminError(ValueError):
+    """An admin operation was asked for with bad arguments; the message says which."""
+
+
+def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
+    """Every violation of a (connector settings) schema, as 'path: message' lines."""
+    validator = Draft202012Validator(schema)
+    return [
+        f"/{'/'.join(str(p) for p in err.absolute_path)}: {err.message}"
+        for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def create_hub(session: Session, name: str) -> Hub:
+    """Create a hub (one customer account)."""
+    if not name.strip():
+        raise AdminError("a hub needs a name")
+    hub = Hub(name=name.strip(), event_seq=0)
+    session.add(hub)
+    session.flush()
+    return hub
+
+
+def get_hub(session: Session, hub_id: str) -> Hub:
+    """The hub, or AdminError."""
+    hub = session.get(Hub, hub_id)
+    if hub is None:
+        raise AdminError(f"no hub {hub_id}")
+    return hub
+
+
+def add_connection(
+    session: Session,
+    vault: Vault,
+    hub_id: str,
+    type_name: str,
+    name: str,
+    config: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> Connection:
+    """Add a POS connection after checking its settings and credentials against its connector."""
+    get_hub(session, hub_id)
+    cls = connector_class(type_name)
+    if cls is None:
+        known = ", ".join(c.type for c in CONNECTORS)
+        raise AdminError(f"unknown connection type {type_name!r}; known types: {known}")
+    config = config or {}
+    credentials = credentials or {}
+    problems = [f"settings{e}" for e in schema_errors(cls.settings_schema, config)]
+    problems += [f"credentials{e}" for e in schema_errors(cls.credentials_schema, credentials)]
+    if problems:
+        raise AdminError("; ".join(problems))
+    connection = Connection(
+        hub_id=hub_id,
+        type=type_name,
+        name=name,
+        config=config,
+        credentials_encrypted=vault.encrypt_json(credentials) if credentials else None,
+        poll_interval_seconds=cls.default_poll_interval_seconds or 0,
+    )
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def add_location(session: Session, hub_id: str, connection_id: str, external_id: str, name: str) -> Location:
+    """Add a location reached through one of the hub's connections."""
+    connection = session.scalar(
+        select(Connection).where(Connection.id == connection_id, Connection.hub_id == hub_id)
+    )
+    if connection is None:
+        raise AdminError(f"no connection {connection_id} in hub {hub_id}")
+    existing = session.scalar(
+        select(Location).where(Location.connection_id == connection_id, Location.external_id == external_id)
+    )
+    if existing is not None:
+        raise AdminError(f"connection {connection_id} already has a location {external_id!r} ({existing.id})")
+    location = Location(hub_id=hub_id, connection_id=connection_id, external_id=external_id, name=name)
+    session.add(location)
+    session.flush()
+    return location

@@ -1,0 +1,13 @@
+"""The HTTP API: one blueprint per area, registered in BLUEPRINTS."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from hub.api.admin import blueprint as admin_blueprint
+from hub.api.me import blueprint as me_blueprint
+
+BLUEPRINTS: list[Blueprint] = [
+    me_blueprint,
+    admin_blueprint,
+]

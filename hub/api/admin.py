@@ -1,0 +1,118 @@
+"""Admin endpoints for support staff: connections (never showing credentials) and keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import select
+
+from hub.admin import AdminError, add_connection
+from hub.auth import current_principal, require_scope
+from hub.connectors import CONNECTORS
+from hub.errors import ProblemError, not_found
+from hub.keys import KeyIssueError, issue_key, revoke_key
+from hub.models import ApiKey, Connection
+from hub.requests_json import json_body, require_object
+from hub.runtime import get_runtime
+
+blueprint = Blueprint("admin", __name__)
+
+
+def connection_view(con: Connection) -> dict[str, Any]:
+    """A connection as support staff see it: settings and health, never credentials."""
+    return {
+        "id": con.id,
+        "name": con.name,
+        "type": con.type,
+        "config": con.config,
+        "has_credentials": bool(con.credentials_encrypted),
+        "status": con.status,
+        "last_contact_at": con.last_contact_at.isoformat() if con.last_contact_at else None,
+        "last_error": con.last_error,
+        "poll_interval_seconds": con.poll_interval_seconds,
+        "created_at": con.created_at.isoformat(),
+    }
+
+
+def _object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name, {})
+    if not isinstance(value, dict):
+        raise ProblemError(422, f"'{name}' must be an object", errors=[{"path": f"/{name}",
+                                                                         "message": "must be an object"}])
+    return value
+
+
+@blueprint.get("/v1/admin/connector-types")
+@require_scope("admin")
+def connector_types() -> Response:
+    """Every POS type with its settings and credentials schemas (the onboarding form)."""
+    return jsonify([cls.describe() for cls in CONNECTORS])
+
+
+@blueprint.post("/v1/admin/connections")
+@require_scope("admin")
+def create_connection() -> tuple[Response, int]:
+    """Connect a POS system to this hub."""
+    body = require_object(json_body())
+    errors = [{"path": f"/{f}", "message": f"'{f}' is required"} for f in ("type", "name")
+              if not isinstance(body.get(f), str) or not body.get(f)]
+    if errors:
+        raise ProblemError(422, "type and name are required", errors=errors)
+    rt = get_runtime()
+    try:
+        with rt.db.session() as s:
+            con = add_connection(s, rt.vault, current_principal().hub_id, body["type"], body["name"],
+                                 _object_field(body, "config"), _object_field(body, "credentials"))
+            return jsonify(connection_view(con)), 201
+    except AdminError as exc:
+        raise ProblemError(422, str(exc), errors=[{"path": "", "message": str(exc)}]) from exc
+
+
+@blueprint.get("/v1/admin/connections/<connection_id>")
+@require_scope("admin")
+def get_connection(connection_id: str) -> Response:
+    """One connection of this hub."""
+    with get_runtime().db.session() as s:
+        con = s.scalar(select(Connection).where(Connection.id == connection_id,
+                                                Connection.hub_id == current_principal().hub_id))
+        if con is None:
+            raise not_found("connection")
+        return jsonify(connection_view(con))
+
+
+@blueprint.get("/v1/admin/keys")
+@require_scope("admin")
+def list_keys() -> Response:
+    """The hub's keys (prefixes only; secrets are never shown again)."""
+    with get_runtime().db.session() as s:
+        keys = s.scalars(select(ApiKey).where(ApiKey.hub_id == current_principal().hub_id)
+                         .order_by(ApiKey.created_at)).all()
+        return jsonify([{"id": k.id, "prefix": k.prefix, "scope": k.scope, "name": k.name,
+                         "connection_id": k.connection_id, "created_at": k.created_at.isoformat(),
+                         "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys])
+
+
+@blueprint.post("/v1/admin/keys")
+@require_scope("admin")
+def create_key() -> tuple[Response, int]:
+    """Issue a key; the answer is the only time its secret is shown."""
+    body = require_object(json_body())
+    try:
+        with get_runtime().db.session() as s:
+            issued = issue_key(s, current_principal().hub_id, str(body.get("scope", "")),
+                               body.get("connection_id"), body.get("name"))
+            return jsonify({"id": issued.record.id, "key": issued.key, "scope": issued.record.scope,
+                            "connection_id": issued.record.connection_id}), 201
+    except KeyIssueError as exc:
+        raise ProblemError(422, str(exc), errors=[{"path": "/scope", "message": str(exc)}]) from exc
+
+
+@blueprint.delete("/v1/admin/keys/<key_id>")
+@require_scope("admin")
+def delete_key(key_id: str) -> tuple[str, int]:
+    """Revoke a key of this hub."""
+    with get_runtime().db.session() as s:
+        if not revoke_key(s, key_id, current_principal().hub_id):
+            raise not_found("active key")
+    return "", 204

@@ -1,0 +1,50 @@
+"""GET /v1/me (the auth test of Zapier and n8n) and GET /healthz."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import select, text
+
+from hub.auth import current_principal, require_scope
+from hub.models import Hub
+from hub.runtime import get_runtime
+
+blueprint = Blueprint("me", __name__)
+
+
+@blueprint.get("/v1/me")
+@require_scope("automation", "pos", "admin")
+def me() -> Response:
+    """The caller's hub and key scope."""
+    principal = current_principal()
+    with get_runtime().db.session() as session:
+        name = session.scalar(select(Hub.name).where(Hub.id == principal.hub_id))
+    return jsonify({
+        "hub": {"id": principal.hub_id, "name": name},
+        "scope": principal.scope,
+        "connection_id": principal.connection_id,
+        "key_id": principal.key_id,
+    })
+
+
+@blueprint.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Checks the database and, when configured, Redis; 503 when one is down."""
+    runtime = get_runtime()
+    checks: dict[str, str] = {}
+    try:
+        with runtime.db.session() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"error: {type(exc).__name__}"
+    if runtime.settings.redis_url:
+        checks["redis"] = "ok" if runtime.queue.ping() else "error: no answer"
+    if all(v == "ok" for v in checks.values()):
+        return jsonify({"status": "ok", "checks": checks}), 200
+    failing = ", ".join(k for k, v in checks.items() if v != "ok")
+    problem = {"type": "https://pos-hub.dev/problems/unavailable", "title": "Service unavailable",
+               "status": 503, "detail": f"Unhealthy: {failing}", "errors": [], "checks": checks}
+    return Response(json.dumps(problem), status=503, mimetype="application/problem+json"), 503

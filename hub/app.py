@@ -1,0 +1,30 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from hub.config import Settings
+from hub.errors import install_error_handlers
+from hub.runtime import Runtime, set_runtime
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the hub's web app; settings come from the environment unless given."""
+    settings = settings or Settings.from_env(**overrides)
+    runtime = set_runtime(Runtime(settings))
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["hub_runtime"] = runtime
+    install_error_handlers(app)
+
+    from hub.api import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app

@@ -1,0 +1,233 @@
+"""`python -m hub <command>`: the support staff's tool. Every command also has --json output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hub.admin import AdminError, add_connection, add_location, create_hub
+from hub.config import Settings
+from hub.keys import KeyIssueError, issue_key, revoke_key
+from hub.models import ApiKey, Connection, Hub, Location
+from hub.runtime import Runtime, set_runtime
+
+
+class CliError(Exception):
+    """A command failed in a way the user can fix; printed without a traceback."""
+
+
+def _json_arg(value: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc.msg}") from exc
+    if not isinstance(parsed, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return parsed
+
+
+def cmd_init_db(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Create or migrate the database to the newest schema."""
+    from hub.migrate import upgrade
+
+    upgrade(rt.settings.database_url)
+    return {"database": rt.db.engine.url.render_as_string(hide_password=True), "status": "migrated"}
+
+
+def cmd_create_hub(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Create a hub."""
+    with rt.db.session() as s:
+        hub = create_hub(s, args.name)
+        return {"id": hub.id, "name": hub.name}
+
+
+def cmd_create_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Create an API key and print it (shown only this once)."""
+    with rt.db.session() as s:
+        if s.get(Hub, args.hub) is None:
+            raise CliError(f"no hub {args.hub}")
+        issued = issue_key(s, args.hub, args.scope, args.connection, args.name)
+        return {"id": issued.record.id, "hub_id": args.hub, "scope": args.scope,
+                "connection_id": args.connection, "key": issued.key,
+                "note": "Store this key now: it is shown only once."}
+
+
+def cmd_revoke_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Revoke an API key by id."""
+    with rt.db.session() as s:
+        if not revoke_key(s, args.key_id, args.hub):
+            raise CliError(f"no active key {args.key_id}" + (f" in hub {args.hub}" if args.hub else ""))
+    return {"id": args.key_id, "revoked": True}
+
+
+def cmd_add_connection(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Add a POS connection to a hub."""
+    with rt.db.session() as s:
+        con = add_connection(s, rt.vault, args.hub, args.type, args.name, args.config, args.credentials)
+        return {"id": con.id, "hub_id": con.hub_id, "type": con.type, "name": con.name}
+
+
+def cmd_add_location(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Add a location to a connection."""
+    with rt.db.session() as s:
+        loc = add_location(s, args.hub, args.connection, args.external_id, args.name)
+        return {"id": loc.id, "hub_id": loc.hub_id, "connection_id": loc.connection_id,
+                "external_id": loc.external_id, "name": loc.name}
+
+
+def cmd_list_hubs(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """List hubs with their counts of connections, locations and active keys."""
+    with rt.db.session() as s:
+        def count(model: Any, hub_id: str, *extra: Any) -> int:
+            stmt = select(func.count()).select_from(model).where(model.hub_id == hub_id, *extra)
+            return s.scalar(stmt) or 0
+
+        hubs = s.scalars(select(Hub).order_by(Hub.created_at)).all()
+        return {"hubs": [
+            {"id": h.id, "name": h.name, "created_at": h.created_at.isoformat(),
+             "connections": count(Connection, h.id), "locations": count(Location, h.id),
+             "active_keys": count(ApiKey, h.id, ApiKey.revoked_at.is_(None))}
+            for h in hubs
+        ]}
+
+
+def cmd_generate_secret_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Print a new Fernet key for HUB_SECRET_KEYS."""
+    from cryptography.fernet import Fernet
+
+    return {"key": Fernet.generate_key().decode(),
+            "note": "Put it first in HUB_SECRET_KEYS (comma-separated), keep the old keys after it, "
+                    "then run rotate-secrets."}
+
+
+def cmd_rotate_secrets(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Re-encrypt every stored credential and hook secret under the first HUB_SECRET_KEYS key."""
+    from hub.models import HookSubscription
+
+    rotated = 0
+    with rt.db.session() as s:
+        for con in s.scalars(select(Connection).where(Connection.credentials_encrypted.is_not(None))):
+            con.credentials_encrypted = rt.vault.rotate(con.credentials_encrypted)
+            rotated += 1
+        for hook in s.scalars(select(HookSubscription)):
+            hook.secret_encrypted = rt.vault.rotate(hook.secret_encrypted)
+            rotated += 1
+    return {"rotated": rotated}
+
+
+def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Make sure a demo hub with a sandbox connection exists and issue a fresh demo key."""
+    from hub.demo import ensure_demo
+
+    return ensure_demo(rt)
+
+
+def cmd_run(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the whole hub in one process: web server, in-process jobs and the scheduler."""
+    from hub.serve import run_all_in_one
+
+    run_all_in_one(rt, host=args.host, port=args.port)
+    return {"status": "stopped"}
+
+
+def cmd_scheduler(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the scheduler process (due polls, offline sweep, re-enqueue of lost jobs)."""
+    from hub.scheduler import run_forever
+
+    run_forever(rt)
+    return {"status": "stopped"}
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    if "hubs" in result:
+        if not result["hubs"]:
+            print("No hubs yet. Create one with: python -m hub create-hub NAME")
+        for h in result["hubs"]:
+            print(f"{h['id']}  {h['name']}  ({h['connections']} connections, {h['locations']} locations, "
+                  f"{h['active_keys']} active keys)")
+        return
+    for key, value in result.items():
+        print(f"{key}: {value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    parser = argparse.ArgumentParser(prog="python -m hub", description="POS connector hub: support tools")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: list[tuple[str, Callable[..., dict[str, Any]], Callable[[argparse.ArgumentParser], None]]] = [
+        ("init-db", cmd_init_db, lambda p: None),
+        ("create-hub", cmd_create_hub, lambda p: p.add_argument("name")),
+        ("create-key", cmd_create_key, _create_key_args),
+        ("revoke-key", cmd_revoke_key, _revoke_key_args),
+        ("add-connection", cmd_add_connection, _add_connection_args),
+        ("add-location", cmd_add_location, _add_location_args),
+        ("list-hubs", cmd_list_hubs, lambda p: None),
+        ("generate-secret-key", cmd_generate_secret_key, lambda p: None),
+        ("rotate-secrets", cmd_rotate_secrets, lambda p: None),
+        ("demo", cmd_demo, lambda p: None),
+        ("run", cmd_run, _run_args),
+        ("scheduler", cmd_scheduler, lambda p: None),
+    ]
+    for name, handler, add_args in commands:
+        p = sub.add_parser(name, help=(handler.__doc__ or "").strip())
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print results as JSON")
+        add_args(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def _create_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hub", required=True)
+    p.add_argument("--scope", required=True, choices=["automation", "pos", "admin"])
+    p.add_argument("--connection", help="the connection a pos key is bound to")
+    p.add_argument("--name", help="a label, e.g. 'Zapier (Anna)'")
+
+
+def _revoke_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("key_id")
+    p.add_argument("--hub")
+
+
+def _add_connection_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hub", required=True)
+    p.add_argument("--type", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--config", type=_json_arg, default={}, help="settings as a JSON object")
+    p.add_argument("--credentials", type=_json_arg, default={}, help="credentials as a JSON object")
+
+
+def _add_location_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hub", required=True)
+    p.add_argument("--connection", required=True)
+    p.add_argument("--external-id", required=True, help="the POS's own id for this location")
+    p.add_argument("--name", required=True)
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """Run one command; exit code 0 on success, 2 on a user error."""
+    args = build_parser().parse_args(argv)
+    runtime = set_runtime(Runtime(settings or Settings.from_env()))
+    try:
+        result = args.handler(runtime, args)
+    except (CliError, AdminError, KeyIssueError) as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc)}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        _print_human(result)
+    return 0

@@ -1,0 +1,60 @@
+"""Appending events: the immutable records that triggers are views over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hub.models import Event, Hub
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run callback after this session's transaction commits (e.g. to enqueue a job)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop("after_commit", None)
+
+
+def emit(
+    session: Session,
+    hub_id: str,
+    type_: str,
+    payload: dict[str, Any],
+    *,
+    connection_id: str | None = None,
+    location_id: str | None = None,
+    sku: str | None = None,
+) -> Event:
+    """Append an event in the caller's transaction.
+
+    The hub row is bumped first: its row lock serialises event writers of one hub
+    until commit, so event ids become visible in increasing order and a since_id
+    cursor never skips an event that commits late. Call it last in a transaction
+    to keep that lock short.
+    """
+    session.execute(update(Hub).where(Hub.id == hub_id).values(event_seq=Hub.event_seq + 1))
+    record = Event(hub_id=hub_id, type=type_, payload=payload, connection_id=connection_id,
+                   location_id=location_id, sku=sku)
+    session.add(record)
+    session.flush()
+    for listener in EVENT_LISTENERS:
+        listener(session, record)
+    return record
+
+
+# Called with (session, event) for every new event, inside its transaction (e.g. hook outbox).
+EVENT_LISTENERS: list[Callable[[Session, Event], None]] = []

@@ -1,0 +1,104 @@
+"""API keys: hub_<prefix>_<secret>, stored as the prefix and a SHA-256 of the secret."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub.models import ApiKey, Connection, utcnow
+
+SCOPES = ("automation", "pos", "admin")
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random(n: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+
+
+def _hash(secret: str) -> str:
+    # Keys carry ~238 bits of randomness, so a fast hash is safe; no slow KDF is needed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key: the plaintext is shown once and never stored."""
+
+    key: str
+    record: ApiKey
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the hub, the key and its scope."""
+
+    hub_id: str
+    key_id: str
+    scope: str
+    connection_id: str | None
+
+
+class KeyIssueError(ValueError):
+    """A key cannot be created as asked."""
+
+
+def issue_key(
+    session: Session, hub_id: str, scope: str, connection_id: str | None = None, name: str | None = None
+) -> IssuedKey:
+    """Create a key; pos keys must be bound to a connection of the same hub."""
+    if scope not in SCOPES:
+        raise KeyIssueError(f"scope must be one of {', '.join(SCOPES)}")
+    if scope == "pos":
+        if not connection_id:
+            raise KeyIssueError("a pos key must be bound to a connection (--connection)")
+        found = session.scalar(
+            select(Connection.id).where(Connection.id == connection_id, Connection.hub_id == hub_id)
+        )
+        if not found:
+            raise KeyIssueError(f"no connection {connection_id} in hub {hub_id}")
+    elif connection_id:
+        raise KeyIssueError("only pos keys are bound to a connection")
+    prefix = _random(12)
+    secret = _random(40)
+    record = ApiKey(hub_id=hub_id, prefix=prefix, secret_hash=_hash(secret), scope=scope,
+                    connection_id=connection_id, name=name)
+    session.add(record)
+    session.flush()
+    return IssuedKey(key=f"hub_{prefix}_{secret}", record=record)
+
+
+def parse_key(presented: str) -> tuple[str, str] | None:
+    """Split hub_<prefix>_<secret>; None when it is not of that form."""
+    parts = presented.strip().split("_")
+    if len(parts) != 3 or parts[0] != "hub" or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def authenticate(session: Session, presented: str) -> Principal | None:
+    """The principal for a presented key, or None when it is unknown, wrong or revoked."""
+    parsed = parse_key(presented)
+    if parsed is None:
+        return None
+    prefix, secret = parsed
+    record = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if record is None or record.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(record.secret_hash, _hash(secret)):
+        return None
+    return Principal(hub_id=record.hub_id, key_id=record.id, scope=record.scope,
+                     connection_id=record.connection_id)
+
+
+def revoke_key(session: Session, key_id: str, hub_id: str | None = None) -> bool:
+    """Revoke a key by id (within a hub when given); True when one was revoked."""
+    stmt = update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    if hub_id:
+        stmt = stmt.where(ApiKey.hub_id == hub_id)
+    return session.execute(stmt.values(revoked_at=utcnow())).rowcount == 1

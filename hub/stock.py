@@ -1,0 +1,79 @@
+"""Stock levels: atomic changes and the low-stock crossing they may cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hub.models import Hub, InventoryLevel
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """The level after a change, and whether it crossed the low-stock threshold."""
+
+    quantity: int
+    threshold: int
+    crossed_low: bool
+    rearmed: bool
+
+
+def _ensure_row(session: Session, hub_id: str, location_id: str, sku: str) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(InventoryLevel).values(
+        hub_id=hub_id, location_id=location_id, sku=sku, quantity=0, is_low=False
+    ).on_conflict_do_nothing(index_elements=["location_id", "sku"])
+    session.execute(stmt)
+
+
+def _settle_threshold(session: Session, hub_id: str, row_id: int, quantity: int,
+                      threshold: int | None, is_low: bool) -> StockChange:
+    """Flip is_low when the new quantity crosses the threshold; the row is locked by our update."""
+    if threshold is None:
+        threshold = session.scalar(select(Hub.low_stock_threshold).where(Hub.id == hub_id)) or 0
+    crossed = rearmed = False
+    if quantity <= threshold and not is_low:
+        crossed = session.execute(
+            update(InventoryLevel).where(InventoryLevel.id == row_id, InventoryLevel.is_low.is_(False))
+            .values(is_low=True)
+        ).rowcount == 1
+    elif quantity > threshold and is_low:
+        rearmed = session.execute(
+            update(InventoryLevel).where(InventoryLevel.id == row_id, InventoryLevel.is_low.is_(True))
+            .values(is_low=False)
+        ).rowcount == 1
+    return StockChange(quantity, threshold, crossed, rearmed)
+
+
+def change_stock(session: Session, hub_id: str, location_id: str, sku: str, delta: int) -> StockChange:
+    """Add delta (negative for a sale) in one UPDATE, so concurrent sales never lose an update."""
+    _ensure_row(session, hub_id, location_id, sku)
+    row = session.execute(
+        update(InventoryLevel)
+        .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
+        .values(quantity=InventoryLevel.quantity + delta)
+        .returning(InventoryLevel.id, InventoryLevel.quantity, InventoryLevel.low_stock_threshold,
+                   InventoryLevel.is_low)
+    ).one()
+    return _settle_threshold(session, hub_id, row.id, row.quantity, row.low_stock_threshold, row.is_low)
+
+
+def set_stock(
+    session: Session, hub_id: str, location_id: str, sku: str, quantity: int, threshold: int | None = None
+) -> StockChange:
+    """Set an absolute count (an inventory report), optionally with a per-item threshold."""
+    _ensure_row(session, hub_id, location_id, sku)
+    values: dict[str, object] = {"quantity": quantity}
+    if threshold is not None:
+        values["low_stock_threshold"] = threshold
+    row = session.execute(
+        update(InventoryLevel)
+        .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
+        .values(**values)
+        .returning(InventoryLevel.id, InventoryLevel.quantity, InventoryLevel.low_stock_threshold,
+                   InventoryLevel.is_low)
+    ).one()
+    return _settle_threshold(session, hub_id, row.id, row.quantity, row.low_stock_threshold, row.is_low)
