@@ -9,7 +9,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hub.models import Event, Hub
+from hub.models import Event, Hub, utcnow
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -47,8 +47,11 @@ def emit(
     to keep that lock short.
     """
     session.execute(update(Hub).where(Hub.id == hub_id).values(event_seq=Hub.event_seq + 1))
+    now = utcnow()
+    if payload.get("occurred_at") is None:
+        payload = {**payload, "occurred_at": now.isoformat()}
     record = Event(hub_id=hub_id, type=type_, payload=payload, connection_id=connection_id,
-                   location_id=location_id, sku=sku)
+                   location_id=location_id, sku=sku, created_at=now)
     session.add(record)
     session.flush()
     for listener in EVENT_LISTENERS:

@@ -99,6 +99,7 @@ class Connection(Base):
     credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="unknown")
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    offline_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     offline_window_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
     next_poll_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
@@ -121,6 +122,7 @@ class Location(Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="unknown")
     last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    offline_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     connection: Mapped[Connection] = relationship()

@@ -48,16 +48,24 @@ def _settle_threshold(session: Session, hub_id: str, row_id: int, quantity: int,
     return StockChange(quantity, threshold, crossed, rearmed)
 
 
-def change_stock(session: Session, hub_id: str, location_id: str, sku: str, delta: int) -> StockChange:
-    """Add delta (negative for a sale) in one UPDATE, so concurrent sales never lose an update."""
-    _ensure_row(session, hub_id, location_id, sku)
+def change_stock(
+    session: Session, hub_id: str, location_id: str, sku: str, delta: int, *, create: bool = True
+) -> StockChange | None:
+    """Add delta (negative for a sale) in one UPDATE, so concurrent sales never lose an update.
+
+    With create=False an item whose stock is not tracked at that location is left alone (None).
+    """
+    if create:
+        _ensure_row(session, hub_id, location_id, sku)
     row = session.execute(
         update(InventoryLevel)
         .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
         .values(quantity=InventoryLevel.quantity + delta)
         .returning(InventoryLevel.id, InventoryLevel.quantity, InventoryLevel.low_stock_threshold,
                    InventoryLevel.is_low)
-    ).one()
+    ).one_or_none()
+    if row is None:
+        return None
     return _settle_threshold(session, hub_id, row.id, row.quantity, row.low_stock_threshold, row.is_low)
 
 

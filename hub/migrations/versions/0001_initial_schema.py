@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:14:07.913453
+Create Date: 2026-11-23 13:17:47.623950
 """
 
 from alembic import op
@@ -24,7 +24,7 @@ def upgrade() -> None:
     sa.Column('low_stock_threshold', sa.Integer(), nullable=False),
     sa.Column('offline_window_seconds', sa.Integer(), nullable=False),
     sa.Column('event_seq', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('action_runs',
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('hub_id', sa.String(length=40), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('input', sa.JSON(), nullable=False),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -47,15 +47,16 @@ def upgrade() -> None:
     sa.Column('config', sa.JSON(), nullable=False),
     sa.Column('credentials_encrypted', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('last_contact_at', hub.models.UtcDateTime(), nullable=True),
+    sa.Column('last_contact_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('offline_since', hub.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('offline_window_seconds', sa.Integer(), nullable=True),
     sa.Column('poll_interval_seconds', sa.Integer(), nullable=False),
-    sa.Column('next_poll_at', hub.models.UtcDateTime(), nullable=True),
+    sa.Column('next_poll_at', hub.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('poll_cursor', sa.Text(), nullable=True),
-    sa.Column('claimed_until', hub.models.UtcDateTime(), nullable=True),
+    sa.Column('claimed_until', hub.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -72,12 +73,12 @@ def upgrade() -> None:
     sa.Column('percent_off', sa.String(length=16), nullable=True),
     sa.Column('amount_off', sa.String(length=32), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
-    sa.Column('valid_from', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('valid_until', hub.models.UtcDateTime(), nullable=True),
+    sa.Column('valid_from', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('valid_until', hub.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('skus', sa.JSON(), nullable=True),
     sa.Column('location_ids', sa.JSON(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('hub_id', 'code')
@@ -93,7 +94,7 @@ def upgrade() -> None:
     sa.Column('location_id', sa.String(length=40), nullable=True),
     sa.Column('sku', sa.String(length=100), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -108,7 +109,7 @@ def upgrade() -> None:
     sa.Column('target_url', sa.Text(), nullable=False),
     sa.Column('filters', sa.JSON(), nullable=False),
     sa.Column('secret_encrypted', sa.Text(), nullable=False),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -121,7 +122,7 @@ def upgrade() -> None:
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.JSON(), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('hub_id', 'key')
     )
@@ -141,8 +142,8 @@ def upgrade() -> None:
     sa.Column('available', sa.Boolean(), nullable=False),
     sa.Column('image_url', sa.Text(), nullable=True),
     sa.Column('location_ids', sa.JSON(), nullable=True),
-    sa.Column('deleted_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('updated_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('deleted_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('hub_id', 'sku')
@@ -155,7 +156,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('accepted_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('accepted_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('connection_id', 'kind', 'key')
     )
@@ -167,9 +168,9 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=20), nullable=False),
     sa.Column('connection_id', sa.String(length=40), nullable=True),
     sa.Column('name', sa.String(length=200), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
-    sa.Column('revoked_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('last_used_at', hub.models.UtcDateTime(), nullable=True),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', hub.models.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -187,11 +188,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('next_attempt_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('enqueued_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('leased_until', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
-    sa.Column('updated_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('next_attempt_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('enqueued_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('leased_until', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['action_run_id'], ['action_runs.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
@@ -211,11 +212,11 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
-    sa.Column('next_attempt_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('enqueued_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('leased_until', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
-    sa.Column('updated_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('next_attempt_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('enqueued_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('leased_until', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subscription_id'], ['hook_subscriptions.id'], ondelete='CASCADE'),
@@ -234,8 +235,9 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('last_contact_at', hub.models.UtcDateTime(), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('last_contact_at', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('offline_since', hub.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -252,7 +254,7 @@ def upgrade() -> None:
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('low_stock_threshold', sa.Integer(), nullable=True),
     sa.Column('is_low', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -267,13 +269,13 @@ def upgrade() -> None:
     sa.Column('connection_id', sa.String(length=40), nullable=False),
     sa.Column('location_id', sa.String(length=40), nullable=True),
     sa.Column('external_id', sa.String(length=200), nullable=False),
-    sa.Column('occurred_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('occurred_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('total_amount', sa.String(length=32), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('payment_state', sa.String(length=20), nullable=False),
     sa.Column('coupon_codes', sa.JSON(), nullable=False),
     sa.Column('customer_key', sa.String(length=200), nullable=True),
-    sa.Column('created_at', hub.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', hub.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], ondelete='SET NULL'),
