@@ -28,7 +28,11 @@ class Sweep:
 
 def registered_sweeps() -> list[Sweep]:
     """The explicit list of sweeps the scheduler runs."""
-    return []
+    from hub.presence import sweep_offline
+
+    return [
+        Sweep("offline", 10, lambda rt: sweep_offline(rt.db)),
+    ]
 
 
 def run_due(rt: Runtime, last_run: dict[str, float], now: float | None = None) -> None:

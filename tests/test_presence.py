@@ -25,7 +25,8 @@ def test_an_outage_fires_one_offline_and_one_online(backend_app):
     sweep_offline(rt.db, now=start + timedelta(minutes=7))
     with rt.db.session() as s:
         assert record_contact(s, s.get(Connection, tenant.connection_id), now=start + timedelta(minutes=9))
-        assert not record_contact(s, s.get(Connection, tenant.connection_id), now=start + timedelta(minutes=10))
+        later = start + timedelta(minutes=10)
+        assert not record_contact(s, s.get(Connection, tenant.connection_id), now=later)
     fired = events(rt, tenant.hub_id)
     assert [e.type for e in fired] == ["pos_offline", "pos_online"]
     assert fired[0].payload["reason"] == "no_contact"

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from hub.connectors.base import Connector
+from typing import TYPE_CHECKING
+
+from hub.connectors.base import Connector, Unsupported
 from hub.connectors.push import PushConnector
 from hub.connectors.sandbox import SandboxConnector
+
+if TYPE_CHECKING:
+    from hub.crypto import Vault
+    from hub.models import Connection
 
 # The explicit list of POS types; add a connector here to make it available.
 CONNECTORS: list[type[Connector]] = [
     SandboxConnector,
     PushConnector,
 ]
+
+
+def build_connector(connection: Connection, vault: Vault) -> Connector:
+    """A connector for a stored connection, with its credentials decrypted."""
+    cls = connector_class(connection.type)
+    if cls is None:
+        raise Unsupported(f"unknown connection type {connection.type!r}")
+    return cls(connection.config or {}, vault.decrypt_json(connection.credentials_encrypted) or {})
 
 
 def connector_class(type_name: str) -> type[Connector] | None:
