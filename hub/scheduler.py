@@ -28,10 +28,12 @@ class Sweep:
 
 def registered_sweeps() -> list[Sweep]:
     """The explicit list of sweeps the scheduler runs."""
+    from hub.polling import schedule_due_polls
     from hub.presence import sweep_offline
 
     return [
         Sweep("offline", 10, lambda rt: sweep_offline(rt.db)),
+        Sweep("polls", 2, schedule_due_polls),
     ]
 
 

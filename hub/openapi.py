@@ -1,0 +1,470 @@
+"""The OpenAPI 3.1 document of the public API, built from the schema files and the route table below.
+
+Each file under schemas/ becomes one entry of ``components.schemas`` named after its path
+("triggers/new_purchase.output.json" -> "triggers.new_purchase.output"), with its ``$ref``s
+rewritten to point inside the document. ``ROUTES`` lists every public endpoint of the design
+(sections 4 to 6); it is the one place an endpoint's contract is declared for the document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from hub import schemas
+
+TRIGGER_NAMES: tuple[str, ...] = ("new_purchase", "low_stock", "pos_offline", "pos_online")
+
+PROBLEM_SCHEMA = "common/problem.json"
+PAGING_SCHEMA = "common/trigger_paging.json"
+
+_ERROR_TEXT = {
+    400: "The request is malformed (not JSON, or a parameter cannot be read).",
+    401: "No API key, or the key is unknown or revoked.",
+    403: "The API key's scope does not allow this endpoint.",
+    404: "No such object in this hub.",
+    409: "The Idempotency-Key was already used with a different request body.",
+    413: "The request body is too large.",
+    422: "The request does not match its contract; every rejected field is listed in errors.",
+    429: "Too many requests; retry after the number of seconds in the Retry-After header.",
+    503: "The service cannot reach its database or queue.",
+}
+_AUTHED_ERRORS = (401, 403, 429)
+_BODY_ERRORS = (400, 413, 422)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One public endpoint: how it is called and which schema files describe it."""
+
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    description: str
+    tag: str
+    scopes: tuple[str, ...]  # API key scopes allowed; empty means no API key (public or signed)
+    status: int = 200
+    response: str | None = None  # schema file of the success body
+    response_is_list: bool = False
+    request: str | None = None  # schema file of the request body
+    query: tuple[str, ...] = ()  # schema files whose properties are query parameters
+    path_params: tuple[tuple[str, str], ...] = ()  # (name, description)
+    lookup: bool = False  # takes the q search parameter
+    idempotent: bool = False  # accepts an Idempotency-Key header
+    etag: bool = False  # answers 304 to If-None-Match
+    errors: tuple[int, ...] = ()
+    response_description: str = "Success."
+    # Bodies that are no hub contract (a health probe, a vendor's own webhook, a schema document).
+    inline_request: dict[str, Any] | None = None
+    inline_response: dict[str, Any] | None = None
+
+    def schema_paths(self) -> set[str]:
+        """The schema files this route names directly."""
+        named = {self.response, self.request, *self.query}
+        if self.errors or self.scopes:
+            named.add(PROBLEM_SCHEMA)
+        return {path for path in named if path}
+
+
+def _trigger_routes() -> list[Route]:
+    routes = []
+    for name in TRIGGER_NAMES:
+        output = f"triggers/{name}.output.json"
+        doc = schemas.schema(output)
+        routes.append(
+            Route(
+                "GET",
+                f"/v1/triggers/{name}",
+                f"poll_{name}",
+                f"Poll the {doc['title']} trigger",
+                doc["description"]
+                + " Returns a list of events, newest first, each with a unique and stable id."
+                " Use since_id to fetch only newer events and before_id to page back.",
+                "Triggers",
+                ("automation", "admin"),
+                response=output,
+                response_is_list=True,
+                query=(PAGING_SCHEMA, f"triggers/{name}.filters.json"),
+                errors=(*_AUTHED_ERRORS, 400, 422),
+                response_description="Events, newest first.",
+            )
+        )
+    return routes
+
+
+_AUTOMATION = ("automation", "admin")
+_POS = ("pos",)
+_HOOK_ID = (("id", "The hook subscription's id, e.g. hook_2c3d4e5f6a7b8c9d."),)
+_RUN_ID = (("id", "The action run's id, e.g. run_3e4f5a6b7c8d9e0f."),)
+
+ROUTES: list[Route] = [
+    Route(
+        "GET", "/healthz", "health", "Health check",
+        "Answers 200 while the service can reach its database.", "Health", (),
+        errors=(503,), response_description="The service is healthy.",
+        inline_response={
+            "type": "object",
+            "properties": {"status": {"type": "string", "const": "ok"}},
+            "required": ["status"],
+        },
+    ),
+    Route(
+        "GET", "/v1/me", "me", "Who am I",
+        "The hub and scope of the API key used: the connection test of Zapier and n8n.", "Account",
+        ("automation", "pos", "admin"), response="me.output.json", errors=(401, 429),
+    ),
+    Route(
+        "GET", "/v1/contracts", "list_contracts", "List trigger and action contracts",
+        "Every trigger and action with links to its JSON Schemas and a sample.", "Contracts",
+        ("automation", "pos", "admin"), response="contracts.output.json", errors=(401, 429),
+    ),
+    Route(
+        "GET", "/openapi.json", "openapi", "This OpenAPI document",
+        "The OpenAPI 3.1 description of the API, built from the JSON Schema files.", "Contracts", (),
+        response_description="The OpenAPI document.", inline_response={"type": "object"},
+    ),
+    Route(
+        "GET", "/schemas/{path}", "get_schema", "One JSON Schema file",
+        "Serves a schema file by its path, e.g. /schemas/triggers/new_purchase.output.json.", "Contracts", (),
+        path_params=(("path", "The schema file's path, e.g. triggers/new_purchase.output.json."),),
+        errors=(404,), response_description="The JSON Schema document.", inline_response={"type": "object"},
+    ),
+    *_trigger_routes(),
+    Route(
+        "POST", "/v1/hooks", "subscribe_hook", "Subscribe to a trigger (REST hook)",
+        "Each new event of the trigger is POSTed to target_url, signed per Standard Webhooks. The answer "
+        "carries the signing secret, shown only this once.", "Hooks", _AUTOMATION, status=201,
+        request="hooks/subscription.input.json", response="hooks/subscription.output.json", idempotent=True,
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409),
+        response_description="The subscription, with its secret.",
+    ),
+    Route(
+        "GET", "/v1/hooks", "list_hooks", "List hook subscriptions",
+        "The hub's REST hook subscriptions (without their secrets).", "Hooks", _AUTOMATION,
+        response="hooks/subscription.output.json", response_is_list=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "DELETE", "/v1/hooks/{id}", "unsubscribe_hook", "Unsubscribe a hook",
+        "Deletes the subscription; no more events are sent to it.", "Hooks", _AUTOMATION, status=204,
+        path_params=_HOOK_ID, errors=(*_AUTHED_ERRORS, 404), response_description="Deleted.",
+    ),
+    Route(
+        "GET", "/v1/hooks/{id}/deliveries", "list_hook_deliveries", "List a hook's deliveries",
+        "The subscription's deliveries, newest first, including dead ones that can be replayed.", "Hooks",
+        _AUTOMATION, response="hooks/delivery.output.json", response_is_list=True, path_params=_HOOK_ID,
+        errors=(*_AUTHED_ERRORS, 404),
+    ),
+    Route(
+        "POST", "/v1/hooks/{id}/deliveries/{delivery_id}/replay", "replay_hook_delivery",
+        "Replay a hook delivery", "Sends the delivery's event again, with fresh retries.", "Hooks",
+        _AUTOMATION, status=202, response="hooks/delivery.output.json", idempotent=True,
+        path_params=(*_HOOK_ID, ("delivery_id", "The delivery's id, e.g. hdl_4e5f6a7b8c9d0e1f.")),
+        errors=(*_AUTHED_ERRORS, 404, 409), response_description="The delivery, pending again.",
+    ),
+    Route(
+        "POST", "/v1/actions/update_menu", "update_menu", "Update menu",
+        schemas.schema("actions/update_menu.input.json")["description"], "Actions", _AUTOMATION, status=202,
+        request="actions/update_menu.input.json", response="actions/update_menu.output.json", idempotent=True,
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409), response_description="The action run, started.",
+    ),
+    Route(
+        "POST", "/v1/actions/publish_coupon", "publish_coupon", "Publish coupon",
+        schemas.schema("actions/publish_coupon.input.json")["description"], "Actions", _AUTOMATION,
+        status=202, request="actions/publish_coupon.input.json",
+        response="actions/publish_coupon.output.json", idempotent=True,
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409),
+        response_description="The action run, started.",
+    ),
+    Route(
+        "GET", "/v1/actions/{id}", "get_action_run", "Get an action run",
+        "The progress of an action run and of each of its deliveries.", "Actions", _AUTOMATION,
+        response="common/action_run.json", path_params=_RUN_ID, errors=(*_AUTHED_ERRORS, 404),
+    ),
+    Route(
+        "POST", "/v1/actions/{id}/retry", "retry_action_run", "Retry an action run",
+        "Sends the run's dead deliveries again, with fresh retries.", "Actions", _AUTOMATION, status=202,
+        response="common/action_run.json", path_params=_RUN_ID, idempotent=True,
+        errors=(*_AUTHED_ERRORS, 404, 409), response_description="The action run, retrying.",
+    ),
+    Route(
+        "GET", "/v1/locations", "list_locations", "List locations",
+        "The hub's locations, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/location.json",
+        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "GET", "/v1/connections", "list_connections", "List POS connections",
+        "The hub's POS connections, for dropdowns.", "Lookups", _AUTOMATION,
+        response="lookups/connection.json", response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "GET", "/v1/menu-items", "list_menu_items", "List menu items",
+        "The catalog's menu items, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/menu_item.json",
+        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "GET", "/v1/coupons", "list_coupons", "List coupons",
+        "The catalog's coupons, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/coupon.json",
+        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "POST", "/v1/pos/purchases", "report_purchases", "Report purchases",
+        schemas.schema("pos/purchases.input.json")["description"], "POS", _POS,
+        request="pos/purchases.input.json", response="pos/purchases.output.json", idempotent=True,
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409), response_description="What was recorded.",
+    ),
+    Route(
+        "PUT", "/v1/pos/inventory", "report_inventory", "Report stock counts",
+        schemas.schema("pos/inventory.input.json")["description"], "POS", _POS,
+        request="pos/inventory.input.json", response="pos/inventory.output.json",
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS), response_description="What was stored.",
+    ),
+    Route(
+        "POST", "/v1/pos/heartbeat", "heartbeat", "Send a heartbeat",
+        schemas.schema("pos/heartbeat.input.json")["description"], "POS", _POS,
+        request="pos/heartbeat.input.json", response="pos/heartbeat.output.json",
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS),
+    ),
+    Route(
+        "GET", "/v1/pos/menu", "pos_menu", "Fetch the menu",
+        schemas.schema("pos/menu.output.json")["description"], "POS", _POS, response="pos/menu.output.json",
+        etag=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "GET", "/v1/pos/coupons", "pos_coupons", "Fetch the coupons",
+        schemas.schema("pos/coupons.output.json")["description"], "POS", _POS,
+        response="pos/coupons.output.json", etag=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "POST", "/v1/webhooks/{connection_id}", "vendor_callback", "Receive a POS vendor's webhook",
+        "Accepts a POS vendor's native webhook (Square, Shopify, ...) for the connection, after checking "
+        "that vendor's signature scheme. The body is the vendor's own format.", "Vendor callbacks", (),
+        path_params=(("connection_id", "The hub's id of the POS connection the callback is for."),),
+        errors=(400, 401, 404, 413, 429), response_description="The callback was accepted.",
+        inline_request={"description": "The vendor's own webhook payload."},
+    ),
+]
+
+
+def component_name(path: str) -> str:
+    """The components.schemas key of a schema file: "common/money.json" -> "common.money"."""
+    return path.removesuffix(".json").replace("/", ".")
+
+
+def _schema_ref(path: str, fragment: str = "") -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{component_name(path)}{fragment}"}
+
+
+def _rewrite_refs(node: Any, path: str, base_uri: str) -> Any:
+    """A copy of a schema with every $ref pointed inside the OpenAPI document."""
+    if isinstance(node, list):
+        return [_rewrite_refs(item, path, base_uri) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str):
+            target, fragment = urldefrag(urljoin(base_uri, value))
+            if not target.startswith(schemas.BASE_URI):
+                raise ValueError(f"{path}: $ref {value!r} leaves the schemas/ directory")
+            out[key] = _schema_ref(target.removeprefix(schemas.BASE_URI), fragment)["$ref"]
+        else:
+            out[key] = _rewrite_refs(value, path, base_uri)
+    return out
+
+
+def _component(path: str) -> dict[str, Any]:
+    doc = schemas.schema(path)
+    base_uri = doc.pop("$id", schemas.BASE_URI + path)
+    # $id would re-base "#/components/..." refs on the file's URI; $schema is implied by OpenAPI 3.1.
+    doc.pop("$schema", None)
+    return _rewrite_refs(doc, path, base_uri)
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _ERROR_TEXT[status],
+        "content": {"application/problem+json": {"schema": _schema_ref(PROBLEM_SCHEMA)}},
+    }
+    if status == 429:
+        response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    return response
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"}}
+        for name, text in route.path_params
+    ]
+    for query_schema in route.query:
+        doc = schemas.schema(query_schema)
+        for name, prop in doc["properties"].items():
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in doc.get("required", []),
+                    "description": prop["description"],
+                    "schema": _schema_ref(query_schema, f"/properties/{name}"),
+                }
+            )
+    if route.lookup:
+        params.append({"$ref": "#/components/parameters/q"})
+    if route.idempotent:
+        params.append({"$ref": "#/components/parameters/Idempotency-Key"})
+    if route.etag:
+        params.append({"$ref": "#/components/parameters/If-None-Match"})
+    return params
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "description": route.description,
+        "tags": [route.tag],
+        "security": [{"BearerAuth": []}, {"ApiKeyHeader": []}] if route.scopes else [],
+    }
+    if route.scopes:
+        operation["x-scopes"] = list(route.scopes)
+    params = _parameters(route)
+    if params:
+        operation["parameters"] = params
+    if route.request:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(route.request)}},
+        }
+    elif route.inline_request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route.inline_request}},
+        }
+
+    success: dict[str, Any] = {"description": route.response_description}
+    if route.response:
+        body = _schema_ref(route.response)
+        if route.response_is_list:
+            body = {"type": "array", "items": body}
+        success["content"] = {"application/json": {"schema": body}}
+    elif route.inline_response is not None:
+        success["content"] = {"application/json": {"schema": route.inline_response}}
+    if route.etag:
+        success["headers"] = {"ETag": {"$ref": "#/components/headers/ETag"}}
+    responses: dict[str, Any] = {str(route.status): success}
+    if route.etag:
+        responses["304"] = {
+            "description": "Not modified: the If-None-Match tag is still current.",
+            "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+        }
+    for status in sorted(set(route.errors)):
+        responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
+    operation["responses"] = responses
+    return operation
+
+
+def _shared_components() -> dict[str, Any]:
+    return {
+        "securitySchemes": {
+            "BearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The API key sent as Authorization: Bearer <key>.",
+            },
+            "ApiKeyHeader": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "The API key sent as X-API-Key: <key>.",
+            },
+        },
+        "parameters": {
+            "q": {
+                "name": "q",
+                "in": "query",
+                "required": False,
+                "description": "Only entries whose name (or code, SKU, id) contains this text, "
+                "ignoring case.",
+                "schema": {"type": "string", "maxLength": 200},
+            },
+            "Idempotency-Key": {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Any unique text; a retried request with the same key and body gets the first "
+                "answer again and changes nothing more. The same key with another body is refused with 409.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            },
+            "If-None-Match": {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of the copy you have; the answer is 304 while it is still current.",
+                "schema": {"type": "string"},
+            },
+        },
+        "headers": {
+            "ETag": {"description": "The version tag of this answer.", "schema": {"type": "string"}},
+            "Retry-After": {
+                "description": "How many seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        },
+        "responses": {f"Problem{status}": _problem_response(status) for status in _ERROR_TEXT},
+    }
+
+
+def build_openapi(base_url: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the public API, served at /openapi.json."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    components = _shared_components()
+    components["schemas"] = {component_name(path): _component(path) for path in schemas.all_schema_paths()}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "POS connector hub",
+            "version": "1.0.0",
+            "description": "Connects point-of-sale systems (smart fridges, kiosks, tills) to the food "
+            "company's catalog, with triggers, actions and lookups for Zapier, n8n and Make. Every "
+            "error is an RFC 9457 problem (application/problem+json).",
+        },
+        "servers": [{"url": base_url or "/"}],
+        "tags": [{"name": tag} for tag in dict.fromkeys(route.tag for route in ROUTES)],
+        "paths": paths,
+        "components": components,
+    }
+
+
+def referenced_schema_paths() -> set[str]:
+    """Every schema file the routes use, directly or through $refs between files."""
+    documents = {path: schemas.schema(path) for path in schemas.all_schema_paths()}
+    pending = [path for route in ROUTES for path in route.schema_paths()]
+    seen: set[str] = set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        base_uri = documents[path].get("$id", schemas.BASE_URI + path)
+        pending.extend(_refs_of(documents[path], base_uri))
+    return seen
+
+
+def _refs_of(node: Any, base_uri: str) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                target = urldefrag(urljoin(base_uri, value))[0]
+                if target.startswith(schemas.BASE_URI):
+                    found.append(target.removeprefix(schemas.BASE_URI))
+            else:
+                found.extend(_refs_of(value, base_uri))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_refs_of(item, base_uri))
+    return found
+

@@ -1,0 +1,232 @@
+"""The OpenAPI 3.1 document built from the schema files and the route table."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from hub import schemas
+from hub.openapi import ROUTES, TRIGGER_NAMES, build_openapi, component_name, referenced_schema_paths
+
+DOC = build_openapi("https://hub.example-foods.eu")
+METHODS = ("get", "post", "put", "delete", "patch")
+
+# Every public endpoint of DESIGN.md sections 4 to 6.
+DESIGN_ENDPOINTS = {
+    ("get", "/v1/me"),
+    ("get", "/healthz"),
+    ("get", "/v1/contracts"),
+    ("get", "/openapi.json"),
+    ("get", "/schemas/{path}"),
+    *(("get", f"/v1/triggers/{name}") for name in ("new_purchase", "low_stock", "pos_offline", "pos_online")),
+    ("post", "/v1/hooks"),
+    ("get", "/v1/hooks"),
+    ("delete", "/v1/hooks/{id}"),
+    ("get", "/v1/hooks/{id}/deliveries"),
+    ("post", "/v1/hooks/{id}/deliveries/{delivery_id}/replay"),
+    ("post", "/v1/actions/update_menu"),
+    ("post", "/v1/actions/publish_coupon"),
+    ("get", "/v1/actions/{id}"),
+    ("post", "/v1/actions/{id}/retry"),
+    ("get", "/v1/locations"),
+    ("get", "/v1/connections"),
+    ("get", "/v1/menu-items"),
+    ("get", "/v1/coupons"),
+    ("post", "/v1/pos/purchases"),
+    ("put", "/v1/pos/inventory"),
+    ("post", "/v1/pos/heartbeat"),
+    ("get", "/v1/pos/menu"),
+    ("get", "/v1/pos/coupons"),
+    ("post", "/v1/webhooks/{connection_id}"),
+}
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, item[method])
+        for path, item in DOC["paths"].items()
+        for method in METHODS
+        if method in item
+    ]
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for key, value in node.items() if key != "examples" for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
+
+
+def _resolve(pointer: str) -> Any:
+    node: Any = DOC
+    for part in pointer.removeprefix("#/").split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _parameter_names(operation: dict[str, Any]) -> set[str]:
+    names = set()
+    for param in operation.get("parameters", []):
+        names.add(_resolve(param["$ref"])["name"] if "$ref" in param else param["name"])
+    return names
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    assert DOC["openapi"] == "3.1.0"
+    validate(DOC)
+
+
+def test_base_url_becomes_the_server() -> None:
+    assert DOC["servers"] == [{"url": "https://hub.example-foods.eu"}]
+    assert build_openapi()["servers"] == [{"url": "/"}]
+
+
+def test_every_schema_file_is_a_component() -> None:
+    components = DOC["components"]["schemas"]
+    for path in schemas.all_schema_paths():
+        assert component_name(path) in components
+    assert "triggers.new_purchase.output" in components
+
+
+def test_component_names_use_only_allowed_characters() -> None:
+    for name in DOC["components"]["schemas"]:
+        assert re.fullmatch(r"[a-zA-Z0-9._-]+", name)
+
+
+def test_components_carry_no_id_or_schema_keyword() -> None:
+    for component in DOC["components"]["schemas"].values():
+        assert "$id" not in component and "$schema" not in component
+
+
+def test_every_ref_resolves_inside_the_document() -> None:
+    refs = set(_refs(DOC))
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/"), ref
+        assert isinstance(_resolve(ref), dict), ref
+
+
+def test_refs_inside_a_file_point_into_its_component() -> None:
+    line_ref = DOC["components"]["schemas"]["pos.purchase.input"]["properties"]["lines"]["items"]["$ref"]
+    assert line_ref == "#/components/schemas/pos.purchase.input/$defs/line"
+
+
+def test_every_design_endpoint_is_documented() -> None:
+    assert {(method, path) for method, path, _ in _operations()} == DESIGN_ENDPOINTS
+
+
+def test_route_table_lists_each_endpoint_once() -> None:
+    keys = [(route.method, route.path) for route in ROUTES]
+    assert len(keys) == len(set(keys))
+    assert len({route.operation_id for route in ROUTES}) == len(ROUTES)
+
+
+def test_every_schema_file_is_used_by_some_route() -> None:
+    assert referenced_schema_paths() == set(schemas.all_schema_paths())
+
+
+@pytest.mark.parametrize("name", TRIGGER_NAMES)
+def test_each_trigger_lists_its_own_items(name: str) -> None:
+    success = DOC["paths"][f"/v1/triggers/{name}"]["get"]["responses"]["200"]
+    body = success["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": f"#/components/schemas/triggers.{name}.output"}}
+
+
+@pytest.mark.parametrize("name", TRIGGER_NAMES)
+def test_each_trigger_takes_paging_and_its_own_filters(name: str) -> None:
+    operation = DOC["paths"][f"/v1/triggers/{name}"]["get"]
+    filters = set(schemas.schema(f"triggers/{name}.filters.json")["properties"])
+    assert _parameter_names(operation) == {"limit", "since_id", "before_id"} | filters
+
+
+def test_trigger_limit_parameter_is_bounded_by_the_paging_schema() -> None:
+    params = DOC["paths"]["/v1/triggers/low_stock"]["get"]["parameters"]
+    limit = next(p for p in params if p.get("name") == "limit")
+    assert (
+        _resolve(limit["schema"]["$ref"])
+        == schemas.schema("common/trigger_paging.json")["properties"]["limit"]
+    )
+
+
+def test_lookups_take_the_q_search_parameter() -> None:
+    for path in ("/v1/locations", "/v1/connections", "/v1/menu-items", "/v1/coupons"):
+        assert "q" in _parameter_names(DOC["paths"][path]["get"])
+
+
+def test_requests_with_side_effects_accept_an_idempotency_key() -> None:
+    for path in ("/v1/hooks", "/v1/actions/update_menu", "/v1/actions/publish_coupon", "/v1/pos/purchases"):
+        operation = DOC["paths"][path]["post"]
+        assert "Idempotency-Key" in _parameter_names(operation)
+        assert "409" in operation["responses"]
+
+
+def test_actions_answer_202_with_the_action_run() -> None:
+    for name in ("update_menu", "publish_coupon"):
+        operation = DOC["paths"][f"/v1/actions/{name}"]["post"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/actions.{name}.input"
+        }
+        assert operation["responses"]["202"]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/actions.{name}.output"
+        }
+
+
+def test_contract_violations_are_documented_as_problem_json() -> None:
+    operation = DOC["paths"]["/v1/actions/update_menu"]["post"]
+    for status in ("400", "401", "403", "409", "413", "422", "429"):
+        response = _resolve(operation["responses"][status]["$ref"])
+        assert response["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/common.problem"
+        }
+
+
+def test_every_error_response_is_problem_json() -> None:
+    for _, _, operation in _operations():
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert "application/problem+json" in _resolve(response["$ref"])["content"]
+
+
+def test_rate_limited_response_carries_retry_after() -> None:
+    assert "Retry-After" in DOC["components"]["responses"]["Problem429"]["headers"]
+
+
+def test_authenticated_routes_accept_bearer_or_x_api_key() -> None:
+    schemes = DOC["components"]["securitySchemes"]
+    assert schemes["BearerAuth"] == {**schemes["BearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["ApiKeyHeader"] == {
+        **schemes["ApiKeyHeader"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+    }
+    assert DOC["paths"]["/v1/me"]["get"]["security"] == [{"BearerAuth": []}, {"ApiKeyHeader": []}]
+
+
+def test_vendor_callbacks_and_health_need_no_api_key() -> None:
+    assert DOC["paths"]["/v1/webhooks/{connection_id}"]["post"]["security"] == []
+    assert DOC["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_pos_endpoints_are_for_pos_keys_only() -> None:
+    for route in ROUTES:
+        if route.path.startswith("/v1/pos/"):
+            assert route.scopes == ("pos",)
+
+
+@pytest.mark.parametrize("path", ["/v1/pos/menu", "/v1/pos/coupons"])
+def test_pos_menu_and_coupons_answer_304_to_a_current_etag(path: str) -> None:
+    operation = DOC["paths"][path]["get"]
+    assert "If-None-Match" in _parameter_names(operation)
+    assert "304" in operation["responses"]
+    assert "ETag" in operation["responses"]["200"]["headers"]
+
+
+def test_hook_subscription_answers_201_and_delete_answers_204() -> None:
+    assert "201" in DOC["paths"]["/v1/hooks"]["post"]["responses"]
+    assert "204" in DOC["paths"]["/v1/hooks/{id}"]["delete"]["responses"]
