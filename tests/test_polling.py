@@ -118,7 +118,6 @@ def test_a_connection_is_claimed_by_one_scheduler_at_a_time(scripted):
 
 
 def test_a_stale_claim_is_ignored_by_its_late_job(scripted):
-    rt = get_runtime()
     ScriptedPOS.pages = {None: PurchasePage([purchase(1)], "c1")}
     poll_connection(scripted.connection_id, "not-the-current-claim")
     assert ScriptedPOS.calls == []
