@@ -120,6 +120,39 @@ def cmd_rotate_secrets(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     return {"rotated": rotated}
 
 
+def cmd_simulate(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Make a sandbox connection sell, restock, drop a location, or have an outage."""
+    from hub.simulation import SimulationError, simulate
+
+    with rt.db.session() as s:
+        con = s.get(Connection, args.connection)
+        if con is None:
+            raise CliError(f"no connection {args.connection}")
+        try:
+            return simulate(s, con, args.action, location_external_id=args.location, sku=args.sku,
+                            quantity=args.quantity)
+        except SimulationError as exc:
+            raise CliError(str(exc)) from exc
+
+
+def cmd_test_connection(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Call a connection's POS with its stored credentials and say whether it answered."""
+    from hub.connectors import build_connector
+    from hub.connectors.base import ConnectorError
+
+    with rt.db.session() as s:
+        con = s.get(Connection, args.connection)
+        if con is None:
+            raise CliError(f"no connection {args.connection}")
+        connector = build_connector(con, rt.vault)
+    try:
+        connector.test_connection()
+    except ConnectorError as exc:
+        raise CliError(f"{connector.title} did not answer as expected ({exc.kind.value}): "
+                       f"{exc.message}") from exc
+    return {"connection_id": args.connection, "ok": True}
+
+
 def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Make sure a demo hub with a sandbox connection exists and issue a fresh demo key."""
     from hub.demo import ensure_demo
@@ -171,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("generate-secret-key", cmd_generate_secret_key, lambda p: None),
         ("rotate-secrets", cmd_rotate_secrets, lambda p: None),
         ("demo", cmd_demo, lambda p: None),
+        ("simulate", cmd_simulate, _simulate_args),
+        ("test-connection", cmd_test_connection, lambda p: p.add_argument("--connection", required=True)),
         ("run", cmd_run, _run_args),
         ("scheduler", cmd_scheduler, lambda p: None),
     ]
@@ -207,6 +242,16 @@ def _add_location_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connection", required=True)
     p.add_argument("--external-id", required=True, help="the POS's own id for this location")
     p.add_argument("--name", required=True)
+
+
+def _simulate_args(p: argparse.ArgumentParser) -> None:
+    from hub.simulation import ACTIONS
+
+    p.add_argument("--connection", required=True, help="a sandbox connection id")
+    p.add_argument("--action", required=True, choices=ACTIONS)
+    p.add_argument("--location", help="the location's external id (default: the first)")
+    p.add_argument("--sku")
+    p.add_argument("--quantity", type=int, default=1)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

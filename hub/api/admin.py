@@ -9,12 +9,14 @@ from sqlalchemy import select
 
 from hub.admin import AdminError, add_connection
 from hub.auth import current_principal, require_scope
-from hub.connectors import CONNECTORS
+from hub.connectors import CONNECTORS, build_connector
+from hub.connectors.base import ConnectorError
 from hub.errors import ProblemError, not_found
 from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.models import ApiKey, Connection
 from hub.requests_json import json_body, require_object
 from hub.runtime import get_runtime
+from hub.simulation import SimulationError, simulate
 
 blueprint = Blueprint("admin", __name__)
 
@@ -116,3 +118,55 @@ def delete_key(key_id: str) -> tuple[str, int]:
         if not revoke_key(s, key_id, current_principal().hub_id):
             raise not_found("active key")
     return "", 204
+
+
+def _own_connection(session, connection_id: str) -> Connection:  # noqa: ANN001
+    con = session.scalar(select(Connection).where(Connection.id == connection_id,
+                                                  Connection.hub_id == current_principal().hub_id))
+    if con is None:
+        raise not_found("connection")
+    return con
+
+
+@blueprint.get("/v1/admin/connections")
+@require_scope("admin")
+def list_connections() -> Response:
+    """Every connection of this hub with its health (status, last contact, last error)."""
+    with get_runtime().db.session() as s:
+        cons = s.scalars(select(Connection).where(Connection.hub_id == current_principal().hub_id)
+                         .order_by(Connection.name)).all()
+        return jsonify([connection_view(c) for c in cons])
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/test")
+@require_scope("admin")
+def test_connection(connection_id: str) -> Response:
+    """Call the POS with the stored credentials and say whether it answered."""
+    rt = get_runtime()
+    with rt.db.session() as s:
+        connector = build_connector(_own_connection(s, connection_id), rt.vault)
+    try:
+        connector.test_connection()
+    except ConnectorError as exc:
+        return jsonify({"ok": False, "error_kind": exc.kind.value, "message": exc.message})
+    return jsonify({"ok": True, "message": f"{connector.title} answered."})
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/simulate")
+@require_scope("admin")
+def simulate_at_sandbox(connection_id: str) -> Response:
+    """Make a sandbox connection sell, restock, drop a location or have an outage."""
+    body = require_object(json_body())
+    quantity = body.get("quantity", 1)
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise ProblemError(422, "quantity must be an integer", errors=[{"path": "/quantity",
+                                                                        "message": "must be an integer"}])
+    with get_runtime().db.session() as s:
+        con = _own_connection(s, connection_id)
+        try:
+            result = simulate(s, con, str(body.get("action", "")),
+                              location_external_id=body.get("location_external_id"),
+                              sku=body.get("sku"), quantity=quantity)
+        except SimulationError as exc:
+            raise ProblemError(422, str(exc), errors=[{"path": exc.path, "message": str(exc)}]) from exc
+    return jsonify(result)

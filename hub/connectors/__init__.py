@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from hub.connectors.base import Connector, Unsupported
 from hub.connectors.push import PushConnector
 from hub.connectors.sandbox import SandboxConnector
+from hub.connectors.shopify import ShopifyConnector
+from hub.connectors.square import SquareConnector
 
 if TYPE_CHECKING:
     from hub.crypto import Vault
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
 CONNECTORS: list[type[Connector]] = [
     SandboxConnector,
     PushConnector,
+    SquareConnector,
+    ShopifyConnector,
 ]
 
 

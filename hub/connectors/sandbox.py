@@ -7,7 +7,9 @@ from typing import Any
 from hub.connectors.base import (
     Capability,
     Connector,
+    ConnectorError,
     CouponData,
+    ErrorKind,
     LocationStatus,
     MenuItemData,
 )
@@ -37,6 +39,11 @@ class SandboxConnector(Connector):
                     },
                 },
             },
+            "outage": {
+                "type": "boolean",
+                "default": False,
+                "description": "Set by the simulation: the POS does not answer polls.",
+            },
             "fail_pushes": {
                 "type": "string",
                 "enum": ["none", "transient", "permanent"],
@@ -56,14 +63,14 @@ class SandboxConnector(Connector):
 
     def fetch_status(self) -> list[LocationStatus]:
         """Each simulated location, online unless the simulation took it offline."""
+        if self.config.get("outage"):
+            raise ConnectorError(ErrorKind.TRANSIENT, "simulated outage: the sandbox POS does not answer")
         return [
             LocationStatus(loc["external_id"], loc["name"], not loc.get("offline", False))
             for loc in self.config.get("locations", [])
         ]
 
     def _maybe_fail(self) -> None:
-        from hub.connectors.base import ConnectorError, ErrorKind
-
         mode = self.config.get("fail_pushes", "none")
         if mode == "transient":
             raise ConnectorError(ErrorKind.TRANSIENT, "simulated outage (HTTP 503)", status=503)
