@@ -64,5 +64,6 @@ def test_a_webhook_for_an_unknown_connection_is_404(client):
 
 
 def test_a_connection_that_takes_no_callbacks_answers_404(client, tenant):
-    response = client.post(f"/v1/webhooks/{tenant.connection_id}", data=b"{}", content_type="application/json")
+    response = client.post(f"/v1/webhooks/{tenant.connection_id}", data=b"{}",
+                           content_type="application/json")
     assert response.status_code == 404

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.connectors.base import Connector, Unsupported
+from hub.connectors.byte_fridge import ByteFridgeConnector
 from hub.connectors.push import PushConnector
 from hub.connectors.sandbox import SandboxConnector
 from hub.connectors.shopify import ShopifyConnector
+from hub.connectors.simphony import SimphonyConnector
 from hub.connectors.square import SquareConnector
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ CONNECTORS: list[type[Connector]] = [
     PushConnector,
     SquareConnector,
     ShopifyConnector,
+    SimphonyConnector,
+    ByteFridgeConnector,
 ]
 
 
