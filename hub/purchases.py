@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,17 @@ def _insert_purchase(session: Session, connection: Connection, record: PurchaseR
     return session.execute(stmt).scalar_one_or_none()
 
 
+def _settle_duplicate(session: Session, connection: Connection, record: PurchaseRecord) -> str:
+    """A purchase seen again keeps its event, but a POS that first reported it unpaid may now say
+    it is paid (e.g. an open order polled before checkout): that later payment state is kept."""
+    if record.payment_state != "unpaid":
+        session.execute(update(Purchase).where(
+            Purchase.connection_id == connection.id, Purchase.external_id == record.external_id,
+            Purchase.payment_state == "unpaid").values(payment_state=record.payment_state))
+    return session.scalar(select(Purchase.id).where(Purchase.connection_id == connection.id,
+                                                    Purchase.external_id == record.external_id)) or ""
+
+
 def record_purchases(
     session: Session, connection: Connection, records: list[PurchaseRecord], *, create_locations: bool = False
 ) -> list[RecordedPurchase]:
@@ -100,9 +111,8 @@ def record_purchases(
         total = record.total or format(sum((Decimal(ln.line_total) for ln in record.lines), Decimal(0)), "f")
         purchase_id = _insert_purchase(session, connection, record, location, total)
         if purchase_id is None:
-            existing = session.scalar(select(Purchase.id).where(Purchase.connection_id == connection.id,
-                                                                 Purchase.external_id == record.external_id))
-            results.append(RecordedPurchase(record.external_id, existing or "", True))
+            existing_id = _settle_duplicate(session, connection, record)
+            results.append(RecordedPurchase(record.external_id, existing_id, True))
             continue
         session.add_all(PurchaseLine(purchase_id=purchase_id, position=i, sku=line.sku, name=line.name,
                                      quantity=line.quantity, unit_price=line.unit_price,

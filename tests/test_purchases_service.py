@@ -116,3 +116,18 @@ def test_untracked_items_do_not_create_stock_or_low_stock(backend_app):
     with rt.db.session() as s:
         assert count(s, InventoryLevel, hub_id=tenant.hub_id) == 0
         assert count(s, Event, hub_id=tenant.hub_id, type="low_stock") == 0
+
+
+def test_a_purchase_first_reported_unpaid_keeps_the_later_paid_state_without_a_second_event(backend_app):
+    rt = get_runtime()
+    tenant = build_tenant(rt)
+    unpaid = sale(external_id="OPEN-1")
+    unpaid.payment_state = "unpaid"
+    with rt.db.session() as s:
+        record_purchases(s, s.get(Connection, tenant.connection_id), [unpaid])
+    with rt.db.session() as s:
+        record_purchases(s, s.get(Connection, tenant.connection_id), [sale(external_id="OPEN-1")])
+    with rt.db.session() as s:
+        state = s.scalar(select(Purchase.payment_state).where(Purchase.hub_id == tenant.hub_id))
+        assert state == "paid_at_pos"
+        assert count(s, Event, hub_id=tenant.hub_id, type="new_purchase") == 1
