@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-python test-js lint bench clean
+.PHONY: run test test-python test-js lint bench clean generate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,18 @@ test-python: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-test-js:
-	@echo "(no JavaScript suites yet)"
+# npm ci only when a lockfile changed; the Zapier app's install also brings its own Node 22.
+zapier-app/node_modules/.installed: zapier-app/package-lock.json
+	cd zapier-app && npm ci --no-audit --no-fund
+	touch $@
+
+n8n-node/node_modules/.installed: n8n-node/package-lock.json
+	cd n8n-node && npm ci --no-audit --no-fund
+	touch $@
+
+test-js: zapier-app/node_modules/.installed n8n-node/node_modules/.installed
+	cd zapier-app && npm test
+	cd n8n-node && npm test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,5 +42,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+generate: zapier-app/node_modules/.installed
+	cd zapier-app && npm run generate
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var zapier-app/node_modules n8n-node/node_modules

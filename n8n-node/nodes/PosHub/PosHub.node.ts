@@ -1,0 +1,236 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { hubRequest, loadOptions } from '../shared/hub';
+
+const LIST_HINT = 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
+
+const nonEmpty = (value: unknown): boolean =>
+	value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
+
+const money = (amount: unknown, currency: unknown): IDataObject | undefined =>
+	nonEmpty(amount) ? { amount: String(amount).trim(), currency: String(currency ?? '').trim().toUpperCase() } : undefined;
+
+const parseJson = (value: unknown): unknown => {
+	if (typeof value !== 'string') return value;
+	try {
+		return JSON.parse(value);
+	} catch {
+		return value; // the hub names the field if this is not valid
+	}
+};
+
+const compact = (body: IDataObject): IDataObject =>
+	Object.fromEntries(Object.entries(body).filter(([, value]) => nonEmpty(value))) as IDataObject;
+
+/** One menu item change (the update_menu contract's menu_item_input) from one input item's parameters. */
+export function menuItemFrom(ctx: IExecuteFunctions, i: number): IDataObject {
+	const extra = ctx.getNodeParameter('menuFields', i, {}) as IDataObject;
+	return compact({
+		sku: String(ctx.getNodeParameter('sku', i)).trim(),
+		name: extra.name,
+		description: extra.description,
+		category: extra.category,
+		price: money(extra.priceAmount, extra.priceCurrency),
+		available: extra.available,
+		image_url: extra.imageUrl,
+		modifiers: parseJson(extra.modifiers) as IDataObject[],
+		location_ids: extra.locationIds,
+	});
+}
+
+/** One publish_coupon body from one input item's parameters. */
+export function couponFrom(ctx: IExecuteFunctions, i: number): IDataObject {
+	const discountType = ctx.getNodeParameter('discountType', i) as string;
+	const extra = ctx.getNodeParameter('couponFields', i, {}) as IDataObject;
+	return compact({
+		code: String(ctx.getNodeParameter('code', i)).trim(),
+		discount_type: discountType,
+		percent_off: discountType === 'percent' ? String(ctx.getNodeParameter('percentOff', i)).trim() : undefined,
+		amount_off:
+			discountType === 'fixed'
+				? money(ctx.getNodeParameter('amountOff', i), ctx.getNodeParameter('currency', i))
+				: undefined,
+		name: extra.name,
+		valid_from: extra.validFrom,
+		valid_until: extra.validUntil,
+		skus: extra.skus,
+		location_ids: extra.locationIds,
+		active: extra.active,
+		connection_ids: ctx.getNodeParameter('connectionIds', i, []),
+	});
+}
+
+/** Updates menu items and publishes coupons through the POS Hub, which pushes them to every POS. */
+export class PosHub implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'POS Hub',
+		name: 'posHub',
+		icon: 'fa:cash-register',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"]}}',
+		description: 'Update menu items and publish coupons on every POS through the POS Hub',
+		defaults: { name: 'POS Hub' },
+		credentials: [{ name: 'posHubApi', required: true }],
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Update Menu Item',
+						value: 'updateMenu',
+						action: 'Update menu items',
+						description: 'Create or update meals (price, availability, ...); all input items go out as one menu update',
+					},
+					{
+						name: 'Publish Coupon',
+						value: 'publishCoupon',
+						action: 'Publish a coupon',
+						description: 'Create or update a coupon by its code and push it to the POS systems',
+					},
+				],
+				default: 'updateMenu',
+			},
+			{
+				displayName: 'SKU',
+				name: 'sku',
+				type: 'string',
+				required: true,
+				default: '',
+				placeholder: 'SAL-CAESAR',
+				displayOptions: { show: { operation: ['updateMenu'] } },
+				description: "The meal's stock keeping unit. An existing SKU is updated, a new one created (a new one also needs a name and a price).",
+			},
+			{
+				displayName: 'Menu Fields',
+				name: 'menuFields',
+				type: 'collection',
+				placeholder: 'Add Field',
+				default: {},
+				displayOptions: { show: { operation: ['updateMenu'] } },
+				options: [
+					{ displayName: 'Available', name: 'available', type: 'boolean', default: true, description: 'Whether the meal can be sold now; off hides it or marks it sold out at every POS' },
+					{ displayName: 'Category', name: 'category', type: 'string', default: '', description: 'The menu section, e.g. Salads' },
+					{ displayName: 'Description', name: 'description', type: 'string', typeOptions: { rows: 3 }, default: '', description: 'A short text shown with the meal' },
+					{ displayName: 'Image URL', name: 'imageUrl', type: 'string', default: '', description: 'A web address (https://...) of a photo of the meal' },
+					{ displayName: 'Location Names or IDs', name: 'locationIds', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getLocations' }, default: [], description: `Where the meal is sold; empty means every location. ${LIST_HINT}` },
+					{ displayName: 'Modifiers (JSON)', name: 'modifiers', type: 'json', default: '[]', description: 'Choices offered with the meal, e.g. [{"name": "Dressing", "options": [{"name": "Ranch", "price": {"amount": "0.00", "currency": "EUR"}}]}]; replaces the current list' },
+					{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'The meal\'s name as customers see it' },
+					{ displayName: 'Price Amount', name: 'priceAmount', type: 'string', default: '', placeholder: '8.90', description: 'The price as text with a dot, e.g. 8.90' },
+					{ displayName: 'Price Currency', name: 'priceCurrency', type: 'string', default: 'EUR', description: 'The three-letter currency code, e.g. EUR' },
+				],
+			},
+			{
+				displayName: 'Code',
+				name: 'code',
+				type: 'string',
+				required: true,
+				default: '',
+				placeholder: 'LUNCH10',
+				displayOptions: { show: { operation: ['publishCoupon'] } },
+				description: 'The code customers enter or scan: 3 to 40 letters, digits, _ or -. An existing code is updated.',
+			},
+			{
+				displayName: 'Discount Type',
+				name: 'discountType',
+				type: 'options',
+				options: [
+					{ name: 'Percent', value: 'percent', description: 'Takes a percentage off' },
+					{ name: 'Fixed Amount', value: 'fixed', description: 'Takes a fixed amount off' },
+				],
+				default: 'percent',
+				displayOptions: { show: { operation: ['publishCoupon'] } },
+			},
+			{
+				displayName: 'Percent Off',
+				name: 'percentOff',
+				type: 'string',
+				required: true,
+				default: '',
+				placeholder: '10',
+				displayOptions: { show: { operation: ['publishCoupon'], discountType: ['percent'] } },
+				description: 'The percentage taken off, more than 0 and at most 100',
+			},
+			{
+				displayName: 'Amount Off',
+				name: 'amountOff',
+				type: 'string',
+				required: true,
+				default: '',
+				placeholder: '2.00',
+				displayOptions: { show: { operation: ['publishCoupon'], discountType: ['fixed'] } },
+				description: 'The amount taken off as text with a dot, e.g. 2.00',
+			},
+			{
+				displayName: 'Currency',
+				name: 'currency',
+				type: 'string',
+				default: 'EUR',
+				displayOptions: { show: { operation: ['publishCoupon'], discountType: ['fixed'] } },
+				description: 'The three-letter currency code of the amount off, e.g. EUR',
+			},
+			{
+				displayName: 'Coupon Fields',
+				name: 'couponFields',
+				type: 'collection',
+				placeholder: 'Add Field',
+				default: {},
+				displayOptions: { show: { operation: ['publishCoupon'] } },
+				options: [
+					{ displayName: 'Active', name: 'active', type: 'boolean', default: true, description: 'Whether the coupon can be used; off switches it off everywhere' },
+					{ displayName: 'Location Names or IDs', name: 'locationIds', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getLocations' }, default: [], description: `Where the coupon works; empty means every location. ${LIST_HINT}` },
+					{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'The coupon\'s name as shown to staff and customers' },
+					{ displayName: 'SKU Names or IDs', name: 'skus', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getMenuItems' }, default: [], description: `The meals the coupon applies to; empty means every item. ${LIST_HINT}` },
+					{ displayName: 'Valid From', name: 'validFrom', type: 'dateTime', default: '', description: 'When the coupon starts to work; empty means right away' },
+					{ displayName: 'Valid Until', name: 'validUntil', type: 'dateTime', default: '', description: 'When the coupon stops working; empty means no end date' },
+				],
+			},
+			{
+				displayName: 'Push to Connection Names or IDs',
+				name: 'connectionIds',
+				type: 'multiOptions',
+				typeOptions: { loadOptionsMethod: 'getConnections' },
+				default: [],
+				description: `The POS connections to push to; empty means every connection. ${LIST_HINT}`,
+			},
+		],
+	};
+
+	methods = { loadOptions };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const operation = this.getNodeParameter('operation', 0) as string;
+
+		if (operation === 'updateMenu') {
+			const body = compact({
+				items: items.map((_, i) => menuItemFrom(this, i)),
+				connection_ids: this.getNodeParameter('connectionIds', 0, []),
+			});
+			try {
+				const run = (await hubRequest.call(this, 'POST', '/v1/actions/update_menu', { body })) as IDataObject;
+				return [this.helpers.returnJsonArray(run)];
+			} catch (error) {
+				if (!this.continueOnFail()) throw error;
+				return [[{ json: { error: (error as Error).message } }]];
+			}
+		}
+
+		const results: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i += 1) {
+			try {
+				const run = (await hubRequest.call(this, 'POST', '/v1/actions/publish_coupon', { body: couponFrom(this, i) })) as IDataObject;
+				results.push({ json: run, pairedItem: { item: i } });
+			} catch (error) {
+				if (!this.continueOnFail()) throw error;
+				results.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
+			}
+		}
+		return [results];
+	}
+}

@@ -1,0 +1,132 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import { hubRequest, loadOptions } from '../shared/hub';
+
+// The hub returns at most this many events per page (its maximum).
+const PAGE = 500;
+// Pages fetched in one poll at most: a backlog of more than 10,000 events keeps only its newest.
+const MAX_PAGES = 20;
+
+interface Cursor {
+	sinceId?: number;
+	watching?: string;
+}
+
+const EVENTS = [
+	{ name: 'New Purchase', value: 'new_purchase', description: 'Once for every purchase made at any POS' },
+	{ name: 'Low Stock', value: 'low_stock', description: 'When the stock of an item at a location falls to or below its threshold' },
+	{ name: 'POS Offline', value: 'pos_offline', description: 'When a POS connection or location has not been heard from for its offline window' },
+	{ name: 'POS Back Online', value: 'pos_online', description: 'When a POS that was offline is heard from again' },
+];
+
+const filtersOf = (ctx: IPollFunctions, event: string): IDataObject => {
+	const filters: IDataObject = {};
+	const locationId = ctx.getNodeParameter('locationId', '') as string;
+	const connectionId = ctx.getNodeParameter('connectionId', '') as string;
+	const sku = ['new_purchase', 'low_stock'].includes(event) ? (ctx.getNodeParameter('sku', '') as string) : '';
+	if (locationId) filters.location_id = locationId;
+	if (connectionId) filters.connection_id = connectionId;
+	if (sku) filters.sku = sku;
+	return filters;
+};
+
+/** Every event newer than the cursor, oldest first, paging back through the newest-first API. */
+async function eventsSince(ctx: IPollFunctions, event: string, filters: IDataObject, sinceId: number): Promise<IDataObject[]> {
+	const events: IDataObject[] = [];
+	let beforeId: number | undefined;
+	for (let page = 0; page < MAX_PAGES; page += 1) {
+		const qs: IDataObject = { ...filters, since_id: sinceId, limit: PAGE };
+		if (beforeId !== undefined) qs.before_id = beforeId;
+		const batch = (await hubRequest.call(ctx, 'GET', `/v1/triggers/${event}`, { qs })) as IDataObject[];
+		events.push(...batch);
+		if (batch.length < PAGE) break;
+		beforeId = Math.min(...batch.map((e) => Number(e.id)));
+	}
+	return events.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Polls the hub's triggers with a since_id cursor kept in the workflow's static data. */
+export class PosHubTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'POS Hub Trigger',
+		name: 'posHubTrigger',
+		icon: 'fa:cash-register',
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["event"]}}',
+		description: 'Starts the workflow on purchases, low stock and POS outages reported by the POS Hub',
+		defaults: { name: 'POS Hub Trigger' },
+		credentials: [{ name: 'posHubApi', required: true }],
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Event',
+				name: 'event',
+				type: 'options',
+				options: EVENTS,
+				default: 'low_stock',
+				required: true,
+			},
+			{
+				displayName: 'Location Name or ID',
+				name: 'locationId',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'getLocations' },
+				default: '',
+				description:
+					'Only events at this location; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+			{
+				displayName: 'Connection Name or ID',
+				name: 'connectionId',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'getConnections' },
+				default: '',
+				description:
+					'Only events of this POS connection; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+			{
+				displayName: 'Menu Item (SKU) Name or ID',
+				name: 'sku',
+				type: 'options',
+				typeOptions: { loadOptionsMethod: 'getMenuItems' },
+				default: '',
+				displayOptions: { show: { event: ['new_purchase', 'low_stock'] } },
+				description:
+					'Only events about this SKU; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+		],
+	};
+
+	methods = { loadOptions };
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const event = this.getNodeParameter('event') as string;
+		const filters = filtersOf(this, event);
+		const path = `/v1/triggers/${event}`;
+
+		if (this.getMode() === 'manual') {
+			// A test run shows the newest matching event and leaves the cursor alone.
+			const newest = (await hubRequest.call(this, 'GET', path, { qs: { ...filters, limit: 1 } })) as IDataObject[];
+			return newest.length ? [this.helpers.returnJsonArray(newest)] : null;
+		}
+
+		const cursor = this.getWorkflowStaticData('node') as Cursor;
+		const watching = JSON.stringify({ event, filters });
+		if (cursor.sinceId === undefined || cursor.watching !== watching) {
+			// First activation (or new settings): start from now instead of replaying history.
+			const newest = (await hubRequest.call(this, 'GET', path, { qs: { ...filters, limit: 1 } })) as IDataObject[];
+			cursor.sinceId = newest.length ? Number(newest[0].id) : 0;
+			cursor.watching = watching;
+			return null;
+		}
+
+		const events = await eventsSince(this, event, filters, cursor.sinceId);
+		if (!events.length) return null;
+		// Only now that every page arrived does the cursor move past what is emitted.
+		cursor.sinceId = Math.max(cursor.sinceId, ...events.map((e) => Number(e.id)));
+		return [this.helpers.returnJsonArray(events)];
+	}
+}

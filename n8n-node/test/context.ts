@@ -1,0 +1,64 @@
+/** A stand-in for the n8n function context: scripted hub answers and recorded requests. */
+import type { IDataObject, IHttpRequestOptions, INodeExecutionData } from 'n8n-workflow';
+
+export interface HubAnswer {
+	statusCode: number;
+	body?: unknown;
+	headers?: Record<string, string>;
+}
+
+export interface FakeContext {
+	requests: IHttpRequestOptions[];
+	credentialTypes: string[];
+	staticData: IDataObject;
+	[key: string]: any;
+}
+
+interface Options {
+	params?: Record<string, unknown>;
+	perItem?: Array<Record<string, unknown>>;
+	answers?: Array<HubAnswer | Error>;
+	mode?: 'manual' | 'trigger';
+	staticData?: IDataObject;
+	items?: INodeExecutionData[];
+	continueOnFail?: boolean;
+}
+
+export function fakeContext(options: Options = {}): FakeContext {
+	const answers = [...(options.answers ?? [])];
+	const ctx: FakeContext = {
+		requests: [],
+		credentialTypes: [],
+		staticData: options.staticData ?? {},
+		getNode: () => ({ id: 'n1', name: 'POS Hub', type: 'n8n-nodes-pos-hub.posHub', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getMode: () => options.mode ?? 'trigger',
+		getCredentials: async () => ({ hubUrl: 'https://hub.test/', apiKey: 'key' }),
+		getWorkflowStaticData: () => ctx.staticData,
+		getInputData: () => options.items ?? [{ json: {} }],
+		continueOnFail: () => options.continueOnFail ?? false,
+		getNodeParameter: (name: string, indexOrFallback?: unknown, fallback?: unknown) => {
+			const index = typeof indexOrFallback === 'number' ? indexOrFallback : 0;
+			const fallbackValue = typeof indexOrFallback === 'number' ? fallback : indexOrFallback;
+			const perItem = options.perItem?.[index] ?? {};
+			if (name in perItem) return perItem[name];
+			if (options.params && name in options.params) return options.params[name];
+			if (fallbackValue !== undefined) return fallbackValue;
+			throw new Error(`no parameter ${name}`);
+		},
+		helpers: {
+			returnJsonArray: (data: IDataObject | IDataObject[]) => (Array.isArray(data) ? data : [data]).map((json) => ({ json })),
+			httpRequestWithAuthentication: async (credentialType: string, request: IHttpRequestOptions) => {
+				ctx.credentialTypes.push(credentialType);
+				ctx.requests.push(request);
+				const answer = answers.shift();
+				if (!answer) throw new Error(`unexpected request ${request.method} ${request.url}`);
+				if (answer instanceof Error) throw answer;
+				return { headers: {}, ...answer };
+			},
+		},
+	};
+	return ctx;
+}
+
+export const events = (...ids: number[]): IDataObject[] =>
+	ids.map((id) => ({ id, type: 'low_stock', occurred_at: '2025-03-14T12:31:08Z', sku: 'SAL-CAESAR', quantity: 2, threshold: 3 }));

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { IDataObject } from 'n8n-workflow';
+import { couponFrom, menuItemFrom } from '../nodes/PosHub/PosHub.node';
+import { fakeContext } from './context';
+
+// The hub's JSON Schema contracts, beside this package in the repository.
+const SCHEMAS = resolve(__dirname, '..', '..', '..', 'schemas');
+const schema = (relative: string) => JSON.parse(readFileSync(resolve(SCHEMAS, relative), 'utf8'));
+const here = existsSync(SCHEMAS) ? {} : { skip: 'schemas/ is not beside this package' };
+
+const allKeys = (body: IDataObject) => Object.keys(body).sort();
+
+test('a fully filled menu item only uses properties of the menu item contract', here, () => {
+	const ctx = fakeContext({
+		perItem: [{
+			sku: 'A',
+			menuFields: {
+				name: 'n', description: 'd', category: 'c', priceAmount: '1', priceCurrency: 'EUR', available: true,
+				imageUrl: 'https://x/y.jpg', modifiers: '[{"name":"m","options":[]}]', locationIds: ['loc_1'],
+			},
+		}],
+	});
+	const properties = Object.keys(schema('common/menu_item_input.json').properties);
+	const sent = allKeys(menuItemFrom(ctx as never, 0));
+	assert.deepEqual(sent.filter((key) => !properties.includes(key)), []);
+	assert.equal(sent.length, 9);
+});
+
+test('a fully filled coupon only uses properties of the publish coupon contract', here, () => {
+	const ctx = fakeContext({
+		params: { connectionIds: ['con_1'] },
+		perItem: [{
+			code: 'ABC', discountType: 'fixed', amountOff: '2', currency: 'EUR',
+			couponFields: { name: 'n', validFrom: '2025-01-01T00:00:00Z', validUntil: '2025-02-01T00:00:00Z', skus: ['A'], locationIds: ['l'], active: false },
+		}],
+	});
+	const properties = Object.keys(schema('actions/publish_coupon.input.json').properties);
+	const sent = allKeys(couponFrom(ctx as never, 0));
+	assert.deepEqual(sent.filter((key) => !properties.includes(key)), []);
+	assert.equal(sent.length, 10);
+});
+
+test('the package lists the compiled credential and nodes for n8n to load', () => {
+	const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8'));
+	for (const file of [...pkg.n8n.credentials, ...pkg.n8n.nodes]) {
+		assert.ok(existsSync(resolve(__dirname, '..', '..', file)), `${file} is built`);
+	}
+});

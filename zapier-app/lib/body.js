@@ -1,0 +1,76 @@
+'use strict';
+/** Builds the hub's nested JSON body from Zapier's flat input, guided by the generated fields. */
+const { SEP } = require('./names');
+
+const isEmpty = (value) =>
+  value === undefined || value === null || (typeof value === 'string' && value.trim() === '') ||
+  (Array.isArray(value) && value.length === 0);
+
+const toBoolean = (value) => {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', 'yes', 'y', '1', 'on'].includes(text)) return true;
+  if (['false', 'no', 'n', '0', 'off'].includes(text)) return false;
+  return value; // left as given so the hub names the field in its error
+};
+
+const toNumber = (value) => {
+  if (typeof value === 'number') return value;
+  const number = Number(String(value).trim());
+  return Number.isNaN(number) ? value : number;
+};
+
+const parseJson = (value) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (_e) {
+    return value;
+  }
+};
+
+/** Converts one Zapier value to the JSON type its field declares. */
+const coerce = (field, value) => {
+  if (field.type === 'json') return parseJson(value);
+  if (field.meta && field.meta.split) {
+    const list = Array.isArray(value) ? value : String(value).split(field.meta.split);
+    return list.map((v) => String(v).trim()).filter(Boolean);
+  }
+  const one = (v) => {
+    if (field.type === 'boolean') return toBoolean(v);
+    if (field.type === 'integer' || field.type === 'number') return toNumber(v);
+    return typeof v === 'string' ? v.trim() : v;
+  };
+  if (field.list) return (Array.isArray(value) ? value : [value]).filter((v) => !isEmpty(v)).map(one);
+  return one(value);
+};
+
+const setPath = (target, path, value) => {
+  let node = target;
+  path.slice(0, -1).forEach((part) => {
+    node[part] = node[part] && typeof node[part] === 'object' ? node[part] : {};
+    node = node[part];
+  });
+  node[path[path.length - 1]] = value;
+};
+
+/** The request body for a list of generated input fields and the values Zapier collected. */
+const buildBody = (inputFields, inputData) => {
+  const body = {};
+  for (const field of inputFields) {
+    const value = inputData[field.key];
+    if (isEmpty(value)) continue;
+    const path = field.key.split(SEP);
+    if (field.children) {
+      const rows = (Array.isArray(value) ? value : [value]).filter((row) => row && typeof row === 'object');
+      const built = rows.map((row) => buildBody(field.children, row)).filter((row) => Object.keys(row).length);
+      if (built.length) setPath(body, path, built);
+    } else {
+      const coerced = coerce(field, value);
+      if (!isEmpty(coerced)) setPath(body, path, coerced);
+    }
+  }
+  return body;
+};
+
+module.exports = { buildBody, isEmpty };

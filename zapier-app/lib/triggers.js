@@ -1,0 +1,115 @@
+'use strict';
+/** Polling and instant (REST hook) triggers over the hub's events, plus hidden dropdown triggers. */
+const fields = require('../generated/fields.json');
+const { hubUrl } = require('./hub');
+const { buildBody } = require('./body');
+const { TRIGGER_NOUNS, titleCase } = require('./names');
+
+const POLL_LIMIT = 100;
+
+const filterValues = (name, bundle) => buildBody(fields.triggers[name].filters, bundle.inputData || {});
+
+/** Newest events first, optionally filtered; the shape Zapier deduplicates by `id`. */
+const listEvents = (name) => async (z, bundle) => {
+  const limit = bundle.meta && bundle.meta.isLoadingSample ? 3 : POLL_LIMIT;
+  const response = await z.request({
+    url: hubUrl(bundle, `/v1/triggers/${name}`),
+    params: { ...filterValues(name, bundle), limit },
+  });
+  return response.data;
+};
+
+const subscribe = (name) => async (z, bundle) => {
+  const response = await z.request({
+    url: hubUrl(bundle, '/v1/hooks'),
+    method: 'POST',
+    body: { trigger: name, target_url: bundle.targetUrl, filters: filterValues(name, bundle) },
+  });
+  return response.data;
+};
+
+const unsubscribe = async (z, bundle) => {
+  const response = await z.request({
+    url: hubUrl(bundle, `/v1/hooks/${encodeURIComponent(bundle.subscribeData.id)}`),
+    method: 'DELETE',
+    skipThrowForStatus: true,
+  });
+  // A subscription that is already gone (deleted by hand, or after a 410) is unsubscribed.
+  if (response.status >= 400 && response.status !== 404 && response.status !== 410) {
+    response.skipThrowForStatus = false;
+    require('./hub').handleHubErrors(response, z);
+  }
+  return {};
+};
+
+/** The hub POSTs each event as the same item the poll returns. */
+const receiveHook = (z, bundle) => {
+  const payload = bundle.cleanedRequest;
+  return Array.isArray(payload) ? payload : [payload];
+};
+
+const operationBase = (name) => ({
+  inputFields: fields.triggers[name].filters,
+  outputFields: fields.triggers[name].outputFields,
+  sample: fields.triggers[name].sample,
+});
+
+const pollingTrigger = (name) => ({
+  key: name,
+  noun: TRIGGER_NOUNS[name],
+  display: {
+    label: titleCase(fields.triggers[name].title),
+    description: fields.triggers[name].description,
+  },
+  operation: { ...operationBase(name), type: 'polling', perform: listEvents(name) },
+});
+
+const instantTrigger = (name) => ({
+  key: `${name}_instant`,
+  noun: TRIGGER_NOUNS[name],
+  display: {
+    label: `${titleCase(fields.triggers[name].title)} (Instant)`,
+    description: `${fields.triggers[name].description} Arrives within seconds.`,
+  },
+  operation: {
+    ...operationBase(name),
+    type: 'hook',
+    performSubscribe: subscribe(name),
+    performUnsubscribe: unsubscribe,
+    perform: receiveHook,
+    performList: listEvents(name),
+  },
+});
+
+const DROPDOWNS = {
+  locationList: { lookup: 'location', path: '/v1/locations', noun: 'Location' },
+  connectionList: { lookup: 'connection', path: '/v1/connections', noun: 'Connection' },
+  menuItemList: { lookup: 'menu_item', path: '/v1/menu-items', noun: 'Menu Item' },
+  couponList: { lookup: 'coupon', path: '/v1/coupons', noun: 'Coupon' },
+};
+
+const dropdownTrigger = (key, { lookup, path, noun }) => ({
+  key,
+  noun,
+  display: {
+    label: `List ${titleCase(fields.lookups[lookup].title)}s`,
+    description: fields.lookups[lookup].description,
+    hidden: true,
+  },
+  operation: {
+    type: 'polling',
+    perform: async (z, bundle) => (await z.request({ url: hubUrl(bundle, path) })).data,
+    outputFields: fields.lookups[lookup].outputFields,
+    ...(fields.lookups[lookup].sample ? { sample: fields.lookups[lookup].sample } : {}),
+  },
+});
+
+const TRIGGER_NAMES = Object.keys(fields.triggers);
+
+const triggers = [
+  ...TRIGGER_NAMES.map(pollingTrigger),
+  ...TRIGGER_NAMES.map(instantTrigger),
+  ...Object.entries(DROPDOWNS).map(([key, spec]) => dropdownTrigger(key, spec)),
+];
+
+module.exports = { triggers, DROPDOWNS };

@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Builds generated/fields.json (Zapier input fields, output fields and samples) from the hub's
+ * JSON Schema contracts in ../schemas, so labels, help texts, types and samples are written once.
+ *
+ * Usage: node scripts/generate-fields.js [--check]   (--check exits 1 when the file is stale)
+ */
+const fs = require('fs');
+const path = require('path');
+
+const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
+const OUTPUT_FILE = path.resolve(__dirname, '..', 'generated', 'fields.json');
+
+const TRIGGERS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online'];
+const ACTIONS = ['update_menu', 'publish_coupon'];
+const LOOKUPS = ['location', 'connection', 'menu_item', 'coupon'];
+
+// Which hidden trigger fills the dropdown of a field, by the field's last key segment.
+const DROPDOWNS = {
+  location_id: 'locationList.id.name',
+  location_ids: 'locationList.id.name',
+  connection_id: 'connectionList.id.name',
+  connection_ids: 'connectionList.id.name',
+  sku: 'menuItemList.sku.name',
+  skus: 'menuItemList.sku.name',
+  remove_skus: 'menuItemList.sku.name',
+};
+
+// Nested keys are joined with this separator; the app splits them back into a nested body.
+const SEP = '__';
+
+function walkJsonFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return walkJsonFiles(full);
+    return entry.name.endsWith('.json') ? [full] : [];
+  });
+}
+
+/** Loads every schema file, indexed by its $id (or a file: URL when it has none). */
+function loadSchemas(dir) {
+  const byId = new Map();
+  for (const file of walkJsonFiles(dir)) {
+    const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const id = schema.$id || `file://${file}`;
+    byId.set(id.split('#')[0], { schema, id, file });
+  }
+  return byId;
+}
+
+function pointerGet(doc, pointer) {
+  if (!pointer) return doc;
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .reduce((node, part) => (node === undefined ? undefined : node[part.replace(/~1/g, '/').replace(/~0/g, '~')]), doc);
+}
+
+class Resolver {
+  constructor(byId) {
+    this.byId = byId;
+  }
+
+  /** Returns {schema, base} for a node, following $ref; sibling keywords override the target's. */
+  deref(node, base, seen = new Set()) {
+    if (!node || typeof node !== 'object' || !node.$ref) return { schema: node, base };
+    const target = new URL(node.$ref, base).href;
+    if (seen.has(target)) throw new Error(`circular $ref ${target}`);
+    seen.add(target);
+    const [docUrl, fragment = ''] = target.split('#');
+    const entry = this.byId.get(docUrl);
+    if (!entry) throw new Error(`unresolved $ref ${node.$ref} from ${base}`);
+    const found = pointerGet(entry.schema, fragment);
+    if (found === undefined) throw new Error(`unresolved $ref ${target}`);
+    const inner = this.deref(found, entry.id, seen);
+    const { $ref, ...siblings } = node;
+    const merged = { ...inner.schema, ...siblings };
+    if (!siblings.examples && inner.schema.examples) merged.examples = inner.schema.examples;
+    return { schema: merged, base: inner.base };
+  }
+
+  /** Dereferences and reduces nullable unions (anyOf [X, null], type [X, "null"]) to X. */
+  normalize(node, base) {
+    let { schema, base: at } = this.deref(node, base);
+    for (const key of ['anyOf', 'oneOf']) {
+      if (Array.isArray(schema[key])) {
+        const branches = schema[key].filter((b) => !(b && b.type === 'null'));
+        if (branches.length === 1) {
+          const { [key]: _dropped, ...rest } = schema;
+          const inner = this.deref(branches[0], at);
+          schema = { ...inner.schema, ...rest, nullable: true };
+          at = inner.base;
+        }
+      }
+    }
+    if (Array.isArray(schema.type)) {
+      const types = schema.type.filter((t) => t !== 'null');
+      schema = { ...schema, type: types.length === 1 ? types[0] : types, nullable: types.length < schema.type.length };
+    }
+    return { schema, base: at };
+  }
+
+  /** A self-contained draft-07 copy of a schema (refs inlined) for Zapier's json fields. */
+  inline(node, base, depth = 0) {
+    if (depth > 20) return {};
+    if (Array.isArray(node)) return node.map((n) => this.inline(n, base, depth + 1));
+    if (!node || typeof node !== 'object') return node;
+    const { schema, base: at } = this.deref(node, base);
+    const out = {};
+    for (const [key, value] of Object.entries(schema)) {
+      if (['$id', '$schema', 'examples'].includes(key)) continue;
+      if (key === 'properties') {
+        out.properties = Object.fromEntries(
+          Object.entries(value).map(([k, v]) => [k, this.inline(v, at, depth + 1)]),
+        );
+      } else if (['items', 'anyOf', 'oneOf', 'allOf'].includes(key)) {
+        out[key] = this.inline(value, at, depth + 1);
+      } else {
+        out[key] = value;
+      }
+    }
+    return out;
+  }
+}
+
+function zapierType(schema) {
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'integer' || type === 'number' || type === 'boolean') return type;
+  if (type === 'string' && schema.format === 'date-time') return 'datetime';
+  if (type === 'string' && (schema.maxLength || 0) > 500) return 'text';
+  return 'string';
+}
+
+// Output fields know fewer types than input fields: long text is still a string.
+function outputType(schema) {
+  const type = zapierType(schema);
+  return type === 'text' ? 'string' : type;
+}
+
+function exampleValue(examples, keyPath) {
+  for (const example of examples || []) {
+    let value = example;
+    for (const key of keyPath) value = value && typeof value === 'object' ? value[key] : undefined;
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
+
+function joinLabels(parent, child) {
+  if (!parent) return child;
+  return child.toLowerCase().includes(parent.toLowerCase()) ? child : `${parent}: ${child}`;
+}
+
+function scalarField({ key, schema, label, required, examples, keyPath, lastKey }) {
+  const field = { key, label, helpText: schema.description, type: zapierType(schema), required: Boolean(required) };
+  if (!field.helpText) delete field.helpText;
+  if (Array.isArray(schema.enum)) field.choices = schema.enum.filter((v) => v !== null).map(String);
+  if (schema.default !== undefined && schema.default !== null) field.default = String(schema.default);
+  const placeholder = field.choices ? undefined : exampleValue(examples, keyPath);
+  if (placeholder && field.type !== 'boolean') field.placeholder = placeholder;
+  if (DROPDOWNS[lastKey]) field.dynamic = DROPDOWNS[lastKey];
+  return field;
+}
+
+/**
+ * Turns an object schema into Zapier input fields: nested objects flatten to `a__b` keys,
+ * scalar arrays become list fields, object arrays become line items (children) at the top level
+ * and json fields (with their schema) deeper down.
+ */
+function inputFields(resolver, node, base, opts = {}) {
+  const { prefix = [], parentLabel = '', parentRequired = true, examples = [], depth = 0 } = opts;
+  const { schema, base: at } = resolver.normalize(node, base);
+  const required = new Set(schema.required || []);
+  const fields = [];
+  for (const [name, prop] of Object.entries(schema.properties || {})) {
+    const { schema: p, base: pBase } = resolver.normalize(prop, at);
+    const keyPath = [...prefix, name];
+    const key = keyPath.join(SEP);
+    const label = joinLabels(parentLabel, p.title || name);
+    const isRequired = parentRequired && required.has(name);
+    const type = Array.isArray(p.type) ? p.type[0] : p.type;
+    if (type === 'object' && p.properties) {
+      fields.push(
+        ...inputFields(resolver, p, pBase, {
+          prefix: keyPath, parentLabel: label, parentRequired: isRequired, examples, depth,
+        }),
+      );
+    } else if (type === 'array') {
+      const { schema: items, base: itemsBase } = resolver.normalize(p.items || {}, pBase);
+      if (items.type === 'object' && depth === 0) {
+        const childExamples = examples.flatMap((e) => (Array.isArray(e && e[name]) ? e[name] : []));
+        const children = inputFields(resolver, items, itemsBase, {
+          prefix: [], parentLabel: '', parentRequired: true, examples: childExamples, depth: depth + 1,
+        });
+        // Zapier ignores helpText on line items, so a copy field above them carries it.
+        if (p.description) fields.push({ key: `${key}_help`, label, type: 'copy', helpText: p.description });
+        fields.push({ key, label, required: isRequired, children });
+      } else if (items.type === 'object') {
+        fields.push({
+          key, label, helpText: `${p.description || ''} Give it as JSON.`.trim(), type: 'json',
+          required: isRequired, schema: resolver.inline(p, pBase),
+        });
+      } else if (depth === 0) {
+        const field = scalarField({ key, schema: { ...items, description: p.description }, label, required: isRequired, examples: [], keyPath, lastKey: name });
+        field.list = true;
+        fields.push(field);
+      } else {
+        // Line items cannot hold lists; a comma-separated text is split back by the app.
+        const field = scalarField({ key, schema: { ...items, description: `${p.description || ''} Separate several with commas.`.trim() }, label, required: isRequired, examples: [], keyPath, lastKey: name });
+        field.meta = { split: ',' };
+        fields.push(field);
+      }
+    } else {
+      fields.push(scalarField({ key, schema: p, label, required: isRequired, examples, keyPath, lastKey: name }));
+    }
+  }
+  return fields;
+}
+
+/** Turns an output schema into Zapier output fields (`a__b` for nested, `list[]x` for lists of objects). */
+function outputFields(resolver, node, base, opts = {}) {
+  const { prefix = '', parentLabel = '', depth = 0 } = opts;
+  const { schema, base: at } = resolver.normalize(node, base);
+  const fields = [];
+  for (const [name, prop] of Object.entries(schema.properties || {})) {
+    const { schema: p, base: pBase } = resolver.normalize(prop, at);
+    const key = `${prefix}${name}`;
+    const label = joinLabels(parentLabel, p.title || name);
+    const type = Array.isArray(p.type) ? p.type[0] : p.type;
+    if (type === 'object' && p.properties && depth < 3) {
+      fields.push(...outputFields(resolver, p, pBase, { prefix: `${key}${SEP}`, parentLabel: label, depth: depth + 1 }));
+    } else if (type === 'array') {
+      const { schema: items, base: itemsBase } = resolver.normalize(p.items || {}, pBase);
+      if (items.type === 'object' && items.properties && depth < 2) {
+        fields.push(...outputFields(resolver, items, itemsBase, { prefix: `${key}[]`, parentLabel: label, depth: depth + 1 }));
+      } else if (items.type !== 'object') {
+        fields.push({ key, label, type: outputType(items), list: true });
+      }
+    } else {
+      fields.push({ key, label, type: outputType(p) });
+    }
+  }
+  return fields;
+}
+
+function firstExample(resolver, node, base) {
+  const { schema } = resolver.deref(node, base);
+  return Array.isArray(schema.examples) && schema.examples.length ? schema.examples[0] : undefined;
+}
+
+function schemaEntry(byId, dir, relative) {
+  const file = path.join(dir, relative);
+  for (const entry of byId.values()) if (entry.file === file) return entry;
+  return undefined;
+}
+
+/** Generates the whole fields document from a schemas directory; pure, so tests can compare. */
+function generate(dir = SCHEMAS_DIR) {
+  const byId = loadSchemas(dir);
+  const resolver = new Resolver(byId);
+  const doc = {
+    _generated: 'By scripts/generate-fields.js from the hub schemas. Do not edit: run `npm run generate`.',
+    triggers: {},
+    actions: {},
+    lookups: {},
+    missing: [],
+  };
+  const need = (relative) => {
+    const entry = schemaEntry(byId, dir, relative);
+    if (!entry) doc.missing.push(relative);
+    return entry;
+  };
+
+  for (const name of TRIGGERS) {
+    const output = need(`triggers/${name}.output.json`);
+    const filters = need(`triggers/${name}.filters.json`);
+    if (!output) continue;
+    doc.triggers[name] = {
+      title: output.schema.title,
+      description: output.schema.description,
+      filters: filters ? inputFields(resolver, filters.schema, filters.id, { parentRequired: false }) : [],
+      outputFields: outputFields(resolver, output.schema, output.id),
+      sample: firstExample(resolver, output.schema, output.id),
+    };
+  }
+  for (const name of ACTIONS) {
+    const input = need(`actions/${name}.input.json`);
+    const output = need(`actions/${name}.output.json`);
+    if (!input) continue;
+    doc.actions[name] = {
+      title: input.schema.title,
+      description: input.schema.description,
+      inputFields: inputFields(resolver, input.schema, input.id, { examples: input.schema.examples || [] }),
+      outputFields: output ? outputFields(resolver, output.schema, output.id) : [],
+      sample: output ? firstExample(resolver, output.schema, output.id) : undefined,
+    };
+  }
+  for (const name of LOOKUPS) {
+    const lookup = need(`lookups/${name}.json`);
+    if (!lookup) continue;
+    const { schema, base } = resolver.normalize(lookup.schema, lookup.id);
+    doc.lookups[name] = {
+      title: schema.title,
+      description: schema.description,
+      fields: Object.fromEntries(
+        Object.entries(schema.properties || {}).map(([k, v]) => {
+          const { schema: p } = resolver.normalize(v, base);
+          return [k, { title: p.title || k, description: p.description || '' }];
+        }),
+      ),
+      outputFields: outputFields(resolver, lookup.schema, lookup.id),
+      sample: firstExample(resolver, lookup.schema, lookup.id),
+    };
+  }
+  return JSON.parse(JSON.stringify(doc));
+}
+
+function render(doc) {
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+if (require.main === module) {
+  const text = render(generate());
+  if (process.argv.includes('--check')) {
+    const current = fs.existsSync(OUTPUT_FILE) ? fs.readFileSync(OUTPUT_FILE, 'utf8') : '';
+    if (current !== text) {
+      console.error('generated/fields.json is stale: run `npm run generate`.');
+      process.exit(1);
+    }
+  } else {
+    fs.mkdirSync(path.dirname(OUTPUT_FILE), { recursive: true });
+    fs.writeFileSync(OUTPUT_FILE, text);
+    console.log(`wrote ${path.relative(process.cwd(), OUTPUT_FILE)}`);
+  }
+}
+
+module.exports = { generate, render, OUTPUT_FILE, SCHEMAS_DIR, SEP };
