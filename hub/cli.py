@@ -176,6 +176,23 @@ def cmd_scheduler(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "stopped"}
 
 
+def cmd_worker(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Run an rq worker on REDIS_URL's "hub" queue, with the job code loaded once before it forks."""
+    if not rt.settings.redis_url:
+        raise CliError("REDIS_URL is not set: without Redis, jobs run inside `python -m hub run`")
+    from rq import Queue, Worker
+
+    import hub.deliveries  # noqa: F401 - loaded once here rather than in every forked job
+    import hub.hooks.delivery  # noqa: F401
+    import hub.polling  # noqa: F401
+    from hub.jobs import QUEUE_NAME
+
+    rt.db, rt.vault  # noqa: B018 - build the engine and vault before forking; no connection is opened
+    worker = Worker([Queue(QUEUE_NAME, connection=rt.redis)], connection=rt.redis)
+    worker.work(burst=args.burst)
+    return {"status": "stopped"}
+
+
 def _print_human(result: dict[str, Any]) -> None:
     if "hubs" in result:
         if not result["hubs"]:
@@ -208,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("test-connection", cmd_test_connection, lambda p: p.add_argument("--connection", required=True)),
         ("run", cmd_run, _run_args),
         ("scheduler", cmd_scheduler, lambda p: None),
+        ("worker", cmd_worker, lambda p: p.add_argument("--burst", action="store_true",
+                                                         help="stop when the queue is empty")),
     ]
     for name, handler, add_args in commands:
         p = sub.add_parser(name, help=(handler.__doc__ or "").strip())

@@ -9,6 +9,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub.hooks.outbox import record_deliveries
 from hub.models import Event, Hub, utcnow
 
 
@@ -60,4 +61,4 @@ def emit(
 
 
 # Called with (session, event) for every new event, inside its transaction (e.g. hook outbox).
-EVENT_LISTENERS: list[Callable[[Session, Event], None]] = []
+EVENT_LISTENERS: list[Callable[[Session, Event], None]] = [record_deliveries]

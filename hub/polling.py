@@ -59,7 +59,7 @@ def schedule_due_polls(rt: Runtime) -> int:
     """The scheduler's sweep: claim due connections and enqueue one poll job each."""
     claimed = claim_due(rt.db)
     for connection_id, token in claimed:
-        rt.queue.enqueue("hub.polling.poll_connection", connection_id, token, job_id=f"poll:{connection_id}")
+        rt.queue.enqueue("hub.polling.poll_connection", connection_id, token, job_id=f"poll-{connection_id}")
     return len(claimed)
 
 

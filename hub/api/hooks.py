@@ -1,0 +1,158 @@
+"""REST hooks: POST/GET /v1/hooks, DELETE /v1/hooks/<id>, deliveries and their replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import delete, select, update
+
+from hub.api.triggers import check_known_params, limit_param
+from hub.auth import current_principal, require_scope
+from hub.errors import ProblemError, not_found, validation_error
+from hub.events import on_commit
+from hub.hooks.outbox import enqueue_deliveries
+from hub.hooks.signing import new_secret
+from hub.hooks.targets import UnsafeTarget, check_target
+from hub.models import Connection, HookDelivery, HookSubscription, Location, new_id, utcnow
+from hub.refs import iso
+from hub.requests_json import validated_body
+from hub.runtime import get_runtime
+
+blueprint = Blueprint("hooks", __name__)
+
+DELIVERY_STATUSES = ("pending", "in_progress", "succeeded", "dead")
+
+
+def subscription_view(sub: HookSubscription, secret: str | None = None) -> dict[str, Any]:
+    """A subscription as the API shows it; the secret only when it was just made."""
+    view: dict[str, Any] = {"id": sub.id, "trigger": sub.trigger, "target_url": sub.target_url,
+                            "filters": sub.filters or {}, "created_at": iso(sub.created_at)}
+    if secret is not None:
+        view["secret"] = secret
+    return view
+
+
+def delivery_view(row: HookDelivery) -> dict[str, Any]:
+    """A hook delivery with its attempts and last error."""
+    return {"id": row.id, "subscription_id": row.subscription_id, "event_id": row.event_id,
+            "status": row.status, "attempts": row.attempts, "last_status_code": row.last_status_code,
+            "last_error": row.last_error, "next_attempt_at": iso(row.next_attempt_at),
+            "created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}
+
+
+def _check_filter_ids(session: Any, hub_id: str, filters: dict[str, str]) -> None:
+    """422 when a filter names a location or connection this hub does not have."""
+    errors = []
+    for name, model in (("location_id", Location), ("connection_id", Connection)):
+        if name in filters and session.scalar(
+                select(model.id).where(model.id == filters[name], model.hub_id == hub_id)) is None:
+            what = name.removesuffix("_id")
+            errors.append({"path": f"/filters/{name}", "message": f"No {what} with this id in this hub."})
+    if errors:
+        raise validation_error(errors)
+
+
+def _subscription(session: Any, hook_id: str) -> HookSubscription:
+    hub_id = current_principal().hub_id
+    sub = session.scalar(select(HookSubscription).where(HookSubscription.id == hook_id,
+                                                        HookSubscription.hub_id == hub_id))
+    if sub is None:
+        raise not_found("hook subscription")
+    return sub
+
+
+@blueprint.post("/v1/hooks")
+@require_scope("automation")
+def subscribe() -> tuple[Response, int]:
+    """Subscribe a target URL to a trigger; answers 201 with the signing secret (shown once)."""
+    body = validated_body("hooks/subscription.input.json")
+    rt = get_runtime()
+    try:
+        check_target(body["target_url"], rt.settings.hook_allowed_hosts)
+    except UnsafeTarget as exc:
+        raise validation_error([{"path": "/target_url", "message": f"Target URL refused: {exc}."}]) from exc
+    hub_id = current_principal().hub_id
+    filters = body.get("filters") or {}
+    secret = new_secret()
+    with rt.db.session() as session:
+        _check_filter_ids(session, hub_id, filters)
+        sub = HookSubscription(id=new_id("hook"), hub_id=hub_id, trigger=body["trigger"],
+                               target_url=body["target_url"], filters=filters,
+                               secret_encrypted=rt.vault.encrypt_json(secret), created_at=utcnow())
+        session.add(sub)
+        return jsonify(subscription_view(sub, secret)), 201
+
+
+@blueprint.get("/v1/hooks")
+@require_scope("automation")
+def list_hooks() -> Response:
+    """The hub's hook subscriptions, newest first (without secrets)."""
+    check_known_params(("limit",))
+    query = (select(HookSubscription).where(HookSubscription.hub_id == current_principal().hub_id)
+             .order_by(HookSubscription.created_at.desc(), HookSubscription.id).limit(limit_param()))
+    with get_runtime().db.session() as session:
+        rows = session.scalars(query)
+        return jsonify([subscription_view(sub) for sub in rows])
+
+
+@blueprint.get("/v1/hooks/<hook_id>")
+@require_scope("automation")
+def get_hook(hook_id: str) -> Response:
+    """One hook subscription (without its secret)."""
+    with get_runtime().db.session() as session:
+        return jsonify(subscription_view(_subscription(session, hook_id)))
+
+
+@blueprint.delete("/v1/hooks/<hook_id>")
+@require_scope("automation")
+def unsubscribe(hook_id: str) -> tuple[str, int]:
+    """Delete a subscription and its deliveries; nothing more is sent to it."""
+    with get_runtime().db.session() as session:
+        sub = _subscription(session, hook_id)
+        session.execute(delete(HookDelivery).where(HookDelivery.subscription_id == sub.id))
+        session.execute(delete(HookSubscription).where(HookSubscription.id == sub.id))
+    return "", 204
+
+
+@blueprint.get("/v1/hooks/<hook_id>/deliveries")
+@require_scope("automation")
+def deliveries(hook_id: str) -> Response:
+    """The subscription's deliveries, newest first; status=dead lists its dead letters."""
+    check_known_params(("status", "limit"))
+    status = request.args.get("status")
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise validation_error([{"path": "/status",
+                                 "message": f"'status' must be one of: {', '.join(DELIVERY_STATUSES)}."}])
+    limit = limit_param()
+    with get_runtime().db.session() as session:
+        sub = _subscription(session, hook_id)
+        query = select(HookDelivery).where(HookDelivery.subscription_id == sub.id,
+                                           HookDelivery.hub_id == sub.hub_id)
+        if status:
+            query = query.where(HookDelivery.status == status)
+        rows = session.scalars(query.order_by(HookDelivery.event_id.desc(), HookDelivery.id).limit(limit))
+        return jsonify([delivery_view(row) for row in rows])
+
+
+@blueprint.post("/v1/hooks/<hook_id>/deliveries/<delivery_id>/replay")
+@require_scope("automation")
+def replay(hook_id: str, delivery_id: str) -> tuple[Response, int]:
+    """Send a dead delivery again, with a fresh retry schedule; 202 with the delivery."""
+    now = utcnow()
+    with get_runtime().db.session() as session:
+        sub = _subscription(session, hook_id)
+        row = session.scalar(select(HookDelivery).where(HookDelivery.id == delivery_id,
+                                                        HookDelivery.subscription_id == sub.id))
+        if row is None:
+            raise not_found("delivery")
+        revived = session.execute(
+            update(HookDelivery).where(HookDelivery.id == row.id, HookDelivery.status == "dead")
+            .values(status="pending", attempts=0, next_attempt_at=now, enqueued_at=now, leased_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not revived:
+            raise ProblemError(409, f"Only dead deliveries can be replayed; this one is {row.status}.")
+        on_commit(session, lambda: enqueue_deliveries([row.id]))
+        session.refresh(row)
+        return jsonify(delivery_view(row)), 202

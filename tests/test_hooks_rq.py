@@ -1,0 +1,77 @@
+"""Hook delivery through real rq workers on Redis (runs when HUB_TEST_REDIS_URL is set)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rq import Worker
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
+
+from hub import create_app
+from hub.models import HookDelivery
+from hub.runtime import get_runtime
+from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, build_tenant, make_settings
+from tests.test_hooks_delivery import Receiver, subscribe
+from tests.test_triggers_poll import poll, record, sale
+
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="HUB_TEST_REDIS_URL is not set")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def rq_app(database_urls):
+    """The app on PostgreSQL (or SQLite) with rq on Redis as its queue."""
+    url = database_urls.get("postgresql", database_urls["sqlite"]) if PG_URL else database_urls["sqlite"]
+    return create_app(make_settings(url, redis_url=REDIS_URL))
+
+
+@pytest.fixture
+def rq_worker(rq_app):
+    """A real `rq worker hub` process, with the settings a deployed worker gets from its environment."""
+    settings = rq_app.extensions["hub_runtime"].settings
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
+           "HUB_SECRET_KEYS": TEST_SECRET, "HUB_HOOK_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    name = f"hooks-test-{os.getpid()}-{time.monotonic_ns()}"
+    # The job modules, database engine (no connection yet) and vault are made before rq forks a work
+    # horse per job; without that, every job re-imports Flask, SQLAlchemy and the driver (over a second).
+    preload = ("import hub.jobs, hub.hooks.delivery; from hub.runtime import get_runtime; "
+               "rt = get_runtime(); rt.db, rt.vault; from rq.cli import main; main()")
+    command = [sys.executable, "-c", preload, "worker", "--url", REDIS_URL, "--name", name, "hub"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    redis = rq_app.extensions["hub_runtime"].queue.redis
+    deadline = time.monotonic() + 20
+    while not any(w.name == name for w in Worker.all(connection=redis)):
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
+        time.sleep(0.05)
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_an_rq_worker_delivers_a_signed_event_within_a_second(rq_app, rq_worker):
+    receiver = Receiver()
+    try:
+        client = rq_app.test_client()
+        tenant = build_tenant(get_runtime())
+        hook = subscribe(client, tenant, receiver.url)
+        started = time.monotonic()
+        record(tenant, sale("RQ-1"))
+        got = receiver.wait_for(1, timeout=5)
+        assert len(got) == 1 and got[0].at - started < 1.0
+        item = Webhook(hook["secret"]).verify(got[0].body, got[0].headers)
+        assert item == poll(client, tenant, "new_purchase")[0]
+        deadline = time.monotonic() + 5
+        while True:
+            with get_runtime().db.session() as s:
+                status = s.scalar(select(HookDelivery.status)
+                                  .where(HookDelivery.subscription_id == hook["id"]))
+            if status == "succeeded" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert status == "succeeded"
+    finally:
+        receiver.close()

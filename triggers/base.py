@@ -1,0 +1,85 @@
+"""What a trigger is: its contract (name, words, schemas, filters) and the event query that serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from hub.models import Event
+from hub.schemas import example
+
+# Filters that are plain Event columns; a trigger may answer a filter differently (see new_purchase).
+EVENT_COLUMNS = {
+    "location_id": Event.location_id,
+    "connection_id": Event.connection_id,
+    "sku": Event.sku,
+}
+
+
+def column_clause(name: str, value: str) -> ColumnElement[bool]:
+    """SQL for one filter answered by an Event column."""
+    return EVENT_COLUMNS[name] == value
+
+
+def column_match(event: Event, name: str, value: str) -> bool:
+    """Whether an event (already in hand) passes one filter answered by an Event column."""
+    return getattr(event, name) == value
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    """A trigger: its public contract, and how its filters select events."""
+
+    name: str
+    title: str
+    description: str
+    output_schema: str
+    filters_schema: str
+    filters: tuple[str, ...]
+    # Per-filter overrides for filters that are not a plain Event column.
+    clauses: Mapping[str, Callable[[str], ColumnElement[bool]]] = field(default_factory=dict)
+    matchers: Mapping[str, Callable[[Event, str], bool]] = field(default_factory=dict)
+
+    def sample(self) -> dict[str, Any]:
+        """The output schema's first example: what a Zap shows before real data exists."""
+        return example(self.output_schema)
+
+    def clause(self, name: str, value: str) -> ColumnElement[bool]:
+        """SQL selecting the events that pass one filter."""
+        if name in self.clauses:
+            return self.clauses[name](value)
+        return column_clause(name, value)
+
+    def matches(self, event: Event, filters: Mapping[str, str]) -> bool:
+        """Whether an event passes every filter (used for hook subscriptions)."""
+        if event.type != self.name:
+            return False
+        for name, value in filters.items():
+            matcher = self.matchers.get(name)
+            ok = matcher(event, value) if matcher else column_match(event, name, value)
+            if not ok:
+                return False
+        return True
+
+
+def trigger_item(event_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The item a poll returns and a hook delivers: the event's payload with its id."""
+    return {"id": event_id, **payload}
+
+
+def poll(session: Session, spec: TriggerSpec, hub_id: str, *, filters: Mapping[str, str],
+         limit: int = 100, since_id: int | None = None, before_id: int | None = None) -> list[dict[str, Any]]:
+    """A page of the trigger's items, newest first (one query on the (hub_id, type, id) index)."""
+    query = select(Event.id, Event.payload).where(Event.hub_id == hub_id, Event.type == spec.name)
+    if since_id is not None:
+        query = query.where(Event.id > since_id)
+    if before_id is not None:
+        query = query.where(Event.id < before_id)
+    for name, value in filters.items():
+        query = query.where(spec.clause(name, value))
+    rows = session.execute(query.order_by(Event.id.desc()).limit(limit))
+    return [trigger_item(event_id, payload) for event_id, payload in rows]
