@@ -32,8 +32,10 @@ CLAIM_SECONDS = 300
 MAX_PAGES_PER_POLL = 50
 
 
-def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> list[tuple[str, str]]:
-    """Claim connections whose poll is due; returns (connection id, claim token) pairs."""
+def claim_due(
+    db: Database, now: datetime | None = None, limit: int = 20, connection_id: str | None = None
+) -> list[tuple[str, str]]:
+    """Claim connections whose poll is due (or just this one); returns (connection id, claim token) pairs."""
     now = now or utcnow()
     token = secrets.token_hex(8)
     with db.session() as session:
@@ -45,6 +47,8 @@ def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> lis
             .order_by(Connection.next_poll_at.nulls_first())
             .limit(limit)
         )
+        if connection_id is not None:
+            due = due.where(Connection.id == connection_id)
         if not db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
         ids = list(session.scalars(due))
@@ -61,6 +65,16 @@ def schedule_due_polls(rt: Runtime) -> int:
     for connection_id, token in claimed:
         rt.queue.enqueue("hub.polling.poll_connection", connection_id, token, job_id=f"poll-{connection_id}")
     return len(claimed)
+
+
+def poll_now(rt: Runtime, connection_id: str) -> bool:
+    """Make one connection due and enqueue its poll at once; False when a poll is already running."""
+    with rt.db.session() as session:
+        request_early_poll(session, connection_id)
+    claimed = claim_due(rt.db, connection_id=connection_id)
+    for cid, token in claimed:
+        rt.queue.enqueue("hub.polling.poll_connection", cid, token, job_id=f"poll-{cid}")
+    return bool(claimed)
 
 
 def request_early_poll(session: Session, connection_id: str) -> None:

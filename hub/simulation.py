@@ -1,7 +1,8 @@
 """Driving a sandbox connection: sell, restock, take locations offline, simulate an outage.
 
-Everything goes through the same services real POS reports use, so every trigger
-fires exactly as it would for a real fridge or kiosk.
+Sales go into the simulated POS's journal and reach the hub through the scheduler's
+poll; everything else goes through the same services real POS reports use, so
+every trigger fires exactly as it would for a real fridge or kiosk.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.connectors.base import PurchaseLineRecord, PurchaseRecord
+from hub.connectors.sandbox import append_sale
 from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection, Hub, Location, MenuItem, utcnow
+from hub.polling import request_early_poll
 from hub.presence import record_contact, report_location
-from hub.purchases import record_purchases
 
 ACTIONS = ("sell", "restock", "location_offline", "location_online", "outage", "recover")
 
@@ -97,14 +98,16 @@ def simulate(
         return {"action": action, "location_id": location.id, "sku": sku, "quantity": quantity}
     item = session.scalar(select(MenuItem).where(MenuItem.hub_id == connection.hub_id, MenuItem.sku == sku))
     price = Decimal(item.price_amount) if item else Decimal("0.00")
-    record = PurchaseRecord(
-        external_id=f"SIM-{secrets.token_hex(6)}", location_external_id=location.external_id,
-        occurred_at=utcnow(),
-        lines=[PurchaseLineRecord(sku=sku, name=item.name if item else None, quantity=quantity,
-                                  unit_price=format(price, "f"), line_total=format(price * quantity, "f"))],
-        total=format(price * quantity, "f"), currency=item.currency if item else "EUR",
-        payment_state="paid_at_pos")
-    result = record_purchases(session, connection, [record])[0]
-    record_contact(session, connection)
-    return {"action": action, "location_id": location.id, "purchase_id": result.purchase_id,
-            "external_id": result.external_id}
+    external_id = f"SIM-{secrets.token_hex(6)}"
+    connection.config = append_sale(connection.config or {}, {
+        "external_id": external_id, "location_external_id": location.external_id,
+        "occurred_at": utcnow().isoformat(),
+        "lines": [{"sku": sku, "name": item.name if item else None, "quantity": quantity,
+                   "unit_price": format(price, "f"), "line_total": format(price * quantity, "f")}],
+        "total": format(price * quantity, "f"), "currency": item.currency if item else "EUR",
+        "payment_state": "paid_at_pos",
+    })
+    # Like a vendor webhook: a hint that makes the scheduler poll the sale within seconds.
+    request_early_poll(session, connection.id)
+    return {"action": action, "location_id": location.id, "external_id": external_id,
+            "detail": "sold at the simulated POS; the hub records it on its next poll (within seconds)"}

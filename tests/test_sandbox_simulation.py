@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from hub.models import Event, InventoryLevel
+from hub.polling import poll_now
 from hub.presence import sweep_offline
 from hub.runtime import get_runtime
 from tests.conftest import build_tenant
@@ -20,6 +21,12 @@ def simulate(client, tenant, **body):
                        headers=tenant.auth("admin"))
 
 
+def record_sales(rt, tenant):
+    """What the scheduler does within seconds of a simulated sale: poll the sandbox."""
+    poll_now(rt, tenant.connection_id)
+    rt.queue.drain()
+
+
 def event_types(rt, hub_id):
     with rt.db.session() as s:
         return s.scalars(select(Event.type).where(Event.hub_id == hub_id).order_by(Event.id)).all()
@@ -31,8 +38,9 @@ def test_selling_until_stock_runs_low_fires_purchases_and_one_low_stock(client):
     assert simulate(client, tenant, action="restock", sku="SAL-CAESAR", quantity=7).status_code == 200
     for _ in range(4):
         assert simulate(client, tenant, action="sell", sku="SAL-CAESAR").status_code == 200
-    assert event_types(rt, tenant.hub_id) == ["new_purchase", "new_purchase", "low_stock",
-                                              "new_purchase", "new_purchase"]
+    record_sales(rt, tenant)
+    assert event_types(rt, tenant.hub_id) == ["new_purchase", "new_purchase", "new_purchase",
+                                              "new_purchase", "low_stock"]
     with rt.db.session() as s:
         assert s.scalar(select(InventoryLevel.quantity).where(InventoryLevel.hub_id == tenant.hub_id)) == 3
 
@@ -79,3 +87,24 @@ def test_connection_test_reports_the_sandbox_answered(client):
     tenant = sandbox(get_runtime())
     response = client.post(f"/v1/admin/connections/{tenant.connection_id}/test", headers=tenant.auth("admin"))
     assert response.json["ok"] is True
+
+
+def test_a_sale_is_polled_once_even_when_polled_again(client):
+    rt = get_runtime()
+    tenant = sandbox(rt)
+    simulate(client, tenant, action="sell", sku="WRAP-FALAFEL")
+    record_sales(rt, tenant)
+    record_sales(rt, tenant)
+    assert event_types(rt, tenant.hub_id) == ["new_purchase"]
+
+
+def test_support_can_poll_a_connection_now(client):
+    rt = get_runtime()
+    tenant = sandbox(rt)
+    response = client.post(f"/v1/admin/connections/{tenant.connection_id}/poll", headers=tenant.auth("admin"))
+    assert response.status_code == 202
+    rt.queue.drain()
+    with rt.db.session() as s:
+        from hub.models import Connection
+
+        assert s.get(Connection, tenant.connection_id).status == "online"

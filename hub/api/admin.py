@@ -14,6 +14,7 @@ from hub.connectors.base import ConnectorError
 from hub.errors import ProblemError, not_found
 from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.models import ApiKey, Connection
+from hub.polling import poll_now
 from hub.requests_json import json_body, require_object
 from hub.runtime import get_runtime
 from hub.simulation import SimulationError, simulate
@@ -170,3 +171,15 @@ def simulate_at_sandbox(connection_id: str) -> Response:
         except SimulationError as exc:
             raise ProblemError(422, str(exc), errors=[{"path": exc.path, "message": str(exc)}]) from exc
     return jsonify(result)
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/poll")
+@require_scope("admin")
+def poll_connection_now(connection_id: str) -> tuple[Response, int]:
+    """Poll a connection now instead of at its next interval (e.g. after fixing its credentials)."""
+    rt = get_runtime()
+    with rt.db.session() as s:
+        _own_connection(s, connection_id)
+    started = poll_now(rt, connection_id)
+    detail = "polling now" if started else "a poll of this connection is already running"
+    return jsonify({"connection_id": connection_id, "poll_started": started, "detail": detail}), 202

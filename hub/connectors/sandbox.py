@@ -1,7 +1,13 @@
-"""A simulated fridge/kiosk fleet for demos and for the first test of a Zap."""
+"""A simulated fridge/kiosk fleet for demos and for the first test of a Zap.
+
+Its "POS database" is its settings: the simulation (hub/simulation.py) appends
+sales to a journal there, and the scheduler polls them like any POS's purchases,
+through the same cursor, so a demo exercises the real polling path.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from hub.connectors.base import (
@@ -12,7 +18,13 @@ from hub.connectors.base import (
     ErrorKind,
     LocationStatus,
     MenuItemData,
+    PurchaseLineRecord,
+    PurchasePage,
+    PurchaseRecord,
 )
+
+JOURNAL_LIMIT = 1000
+PAGE_SIZE = 100
 
 
 class SandboxConnector(Connector):
@@ -44,6 +56,11 @@ class SandboxConnector(Connector):
                 "default": False,
                 "description": "Set by the simulation: the POS does not answer polls.",
             },
+            "journal": {
+                "type": "array",
+                "description": "Set by the simulation: the simulated sales, oldest first.",
+                "items": {"type": "object"},
+            },
             "fail_pushes": {
                 "type": "string",
                 "enum": ["none", "transient", "permanent"],
@@ -53,7 +70,8 @@ class SandboxConnector(Connector):
         },
     }
     capabilities = frozenset(
-        {Capability.TEST, Capability.STATUS, Capability.PUSH_MENU, Capability.PUSH_COUPONS}
+        {Capability.TEST, Capability.STATUS, Capability.PURCHASES, Capability.PUSH_MENU,
+         Capability.PUSH_COUPONS}
     )
     default_poll_interval_seconds = 60
 
@@ -70,6 +88,17 @@ class SandboxConnector(Connector):
             for loc in self.config.get("locations", [])
         ]
 
+    def fetch_purchases(self, cursor: str | None) -> PurchasePage:
+        """Simulated sales after the cursor (a journal sequence number), oldest first."""
+        if self.config.get("outage"):
+            raise ConnectorError(ErrorKind.TRANSIENT, "simulated outage: the sandbox POS does not answer")
+        after = int(cursor) if cursor and cursor.isdigit() else 0
+        newer = [entry for entry in self.config.get("journal", []) if entry["seq"] > after]
+        page = newer[:PAGE_SIZE]
+        next_cursor = str(page[-1]["seq"]) if page else cursor
+        more = len(newer) > PAGE_SIZE
+        return PurchasePage([_purchase(entry) for entry in page], next_cursor, has_more=more)
+
     def _maybe_fail(self) -> None:
         mode = self.config.get("fail_pushes", "none")
         if mode == "transient":
@@ -84,3 +113,23 @@ class SandboxConnector(Connector):
     def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
         """Accept the coupons (nothing real changes)."""
         self._maybe_fail()
+
+
+def _purchase(entry: dict[str, Any]) -> PurchaseRecord:
+    return PurchaseRecord(
+        external_id=entry["external_id"],
+        location_external_id=entry["location_external_id"],
+        occurred_at=datetime.fromisoformat(entry["occurred_at"]),
+        lines=[PurchaseLineRecord(**line) for line in entry["lines"]],
+        total=entry["total"],
+        currency=entry["currency"],
+        payment_state=entry.get("payment_state", "paid_at_pos"),
+    )
+
+
+def append_sale(config: dict[str, Any], sale: dict[str, Any]) -> dict[str, Any]:
+    """A new config with the sale journalled under the next sequence number (oldest trimmed)."""
+    journal = list(config.get("journal", []))
+    seq = journal[-1]["seq"] + 1 if journal else 1
+    journal.append({**sale, "seq": seq})
+    return {**config, "journal": journal[-JOURNAL_LIMIT:]}
