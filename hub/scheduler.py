@@ -28,12 +28,18 @@ class Sweep:
 
 def registered_sweeps() -> list[Sweep]:
     """The explicit list of sweeps the scheduler runs."""
+    from hub.deliveries import sweep_deliveries
+    from hub.hooks.sweep import sweep_hook_deliveries
+    from hub.idempotency import purge_expired
     from hub.polling import schedule_due_polls
     from hub.presence import sweep_offline
 
     return [
         Sweep("offline", 10, lambda rt: sweep_offline(rt.db)),
+        Sweep("hook_deliveries", 5, lambda rt: sweep_hook_deliveries(rt.db)),
         Sweep("polls", 2, schedule_due_polls),
+        Sweep("deliveries", 5, sweep_deliveries),
+        Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
     ]
 
 

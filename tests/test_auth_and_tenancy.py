@@ -41,7 +41,9 @@ def test_wrong_secret_for_a_known_prefix_is_401(client, tenant):
 def test_revoked_key_is_401(client, tenant):
     keys = client.get("/v1/admin/keys", headers=tenant.auth("admin")).json
     automation = next(k for k in keys if k["scope"] == "automation")
-    assert client.delete(f"/v1/admin/keys/{automation['id']}", headers=tenant.auth("admin")).status_code == 204
+    assert (
+        client.delete(f"/v1/admin/keys/{automation['id']}", headers=tenant.auth("admin")).status_code == 204
+    )
     response = client.get("/v1/me", headers=tenant.auth())
     assert response.status_code == 401
     assert "revoked" in response.json["detail"]
@@ -86,8 +88,11 @@ def test_another_hubs_key_cannot_be_revoked(client, tenant, other_tenant):
 
 
 def test_pos_key_must_be_bound_to_a_connection_of_the_same_hub(client, tenant, other_tenant):
-    response = client.post("/v1/admin/keys", headers=tenant.auth("admin"),
-                           json={"scope": "pos", "connection_id": other_tenant.connection_id})
+    response = client.post(
+        "/v1/admin/keys",
+        headers=tenant.auth("admin"),
+        json={"scope": "pos", "connection_id": other_tenant.connection_id},
+    )
     assert response.status_code == 422
 
 

@@ -40,8 +40,19 @@ def test_revoke_key_stops_the_key(capsys, settings, client):
 
 def test_add_connection_rejects_settings_its_connector_does_not_accept(capsys, settings):
     _, hub = run_cli(capsys, settings, "create-hub", "Bad settings")
-    code, out = run_cli(capsys, settings, "add-connection", "--hub", hub["id"], "--type", "sandbox",
-                        "--name", "Fleet", "--config", '{"locations": "not a list"}')
+    code, out = run_cli(
+        capsys,
+        settings,
+        "add-connection",
+        "--hub",
+        hub["id"],
+        "--type",
+        "sandbox",
+        "--name",
+        "Fleet",
+        "--config",
+        '{"locations": "not a list"}',
+    )
     assert code == 2
     assert "settings/locations" in out["error"]
 
@@ -55,9 +66,22 @@ def test_pos_key_needs_a_connection(capsys, settings):
 
 def test_add_location_and_list_hubs_count_it(capsys, settings):
     _, hub = run_cli(capsys, settings, "create-hub", "Counted")
-    _, con = run_cli(capsys, settings, "add-connection", "--hub", hub["id"], "--type", "push", "--name", "Till")
-    code, loc = run_cli(capsys, settings, "add-location", "--hub", hub["id"], "--connection", con["id"],
-                        "--external-id", "store-7", "--name", "Store 7")
+    _, con = run_cli(
+        capsys, settings, "add-connection", "--hub", hub["id"], "--type", "push", "--name", "Till"
+    )
+    code, loc = run_cli(
+        capsys,
+        settings,
+        "add-location",
+        "--hub",
+        hub["id"],
+        "--connection",
+        con["id"],
+        "--external-id",
+        "store-7",
+        "--name",
+        "Store 7",
+    )
     assert code == 0
     _, listing = run_cli(capsys, settings, "list-hubs")
     mine = next(h for h in listing["hubs"] if h["id"] == hub["id"])
@@ -79,23 +103,42 @@ def _free_port() -> int:
 def test_run_serves_the_demo_key_printed_by_demo(tmp_path):
     """What `make run` does: init-db, demo (prints a key and a curl line), run; the key answers /v1/me."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
-           "HUB_SECRET_KEYS": make_settings("sqlite://").secret_keys[0],
-           "HUB_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_SECRET_KEYS": make_settings("sqlite://").secret_keys[0],
+        "HUB_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, "-m", "hub", "init-db"], env=env, cwd=ROOT, check=True, capture_output=True)
-    demo = subprocess.run([sys.executable, "-m", "hub", "--json", "demo"], env=env, cwd=ROOT, check=True,
-                          capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "hub", "init-db"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    demo = subprocess.run(
+        [sys.executable, "-m", "hub", "--json", "demo"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     printed = json.loads(demo.stdout)
     assert printed["try"].startswith("curl ")
-    server = subprocess.Popen([sys.executable, "-m", "hub", "run", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hub", "run", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 20
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/v1/me",
-                                        headers={"Authorization": f"Bearer {printed['automation_key']}"}, timeout=2)
+                response = requests.get(
+                    f"http://127.0.0.1:{port}/v1/me",
+                    headers={"Authorization": f"Bearer {printed['automation_key']}"},
+                    timeout=2,
+                )
                 break
             except requests.ConnectionError:
                 assert time.time() < deadline, "the hub did not start"

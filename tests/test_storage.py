@@ -25,7 +25,9 @@ def test_stored_credentials_are_not_readable_in_the_database(backend_app):
     assert "VERY-SECRET" not in repr(raw)
     with rt.db.session() as s:
         stored = s.get(Connection, con.id)
-        assert rt.vault.decrypt_json(stored.credentials_encrypted) == {"access_token": "sq0atp-VERY-SECRET-TOKEN"}
+        assert rt.vault.decrypt_json(stored.credentials_encrypted) == {
+            "access_token": "sq0atp-VERY-SECRET-TOKEN"
+        }
 
 
 def test_rotated_credentials_are_readable_with_the_new_key_alone(backend_app):
@@ -64,8 +66,11 @@ def test_fifty_concurrent_decrements_of_one_item_end_exact(backend_app):
         t.join()
     assert errors == []
     with rt.db.session() as s:
-        level = s.scalar(select(InventoryLevel).where(InventoryLevel.location_id == location,
-                                                      InventoryLevel.sku == "SAL-CAESAR"))
+        level = s.scalar(
+            select(InventoryLevel).where(
+                InventoryLevel.location_id == location, InventoryLevel.sku == "SAL-CAESAR"
+            )
+        )
     assert level.quantity == 50
 
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from hub.api.actions import blueprint as actions_blueprint
 from hub.api.admin import blueprint as admin_blueprint
 from hub.api.contracts import blueprint as contracts_blueprint
+from hub.api.hooks import blueprint as hooks_blueprint
+from hub.api.lookups import blueprint as lookups_blueprint
 from hub.api.me import blueprint as me_blueprint
+from hub.api.pos import blueprint as pos_blueprint
+from hub.api.triggers import blueprint as triggers_blueprint
 from hub.api.webhooks import blueprint as webhooks_blueprint
 
 BLUEPRINTS: list[Blueprint] = [
     me_blueprint,
     admin_blueprint,
+    actions_blueprint,
+    pos_blueprint,
     webhooks_blueprint,
     contracts_blueprint,
+    triggers_blueprint,
+    lookups_blueprint,
+    hooks_blueprint,
 ]

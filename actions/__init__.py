@@ -1,0 +1,18 @@
+"""Actions: one module each, registered in ACTIONS below."""
+
+from __future__ import annotations
+
+from actions.base import ActionSpec
+from actions.publish_coupon import ACTION as PUBLISH_COUPON
+from actions.update_menu import ACTION as UPDATE_MENU
+
+# The explicit list of actions; /v1/actions, /v1/contracts and /openapi.json come from it.
+ACTIONS: list[ActionSpec] = [
+    UPDATE_MENU,
+    PUBLISH_COUPON,
+]
+
+
+def action_named(name: str) -> ActionSpec | None:
+    """The action with this name, or None."""
+    return next((action for action in ACTIONS if action.name == name), None)
