@@ -153,6 +153,22 @@ def cmd_test_connection(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]
     return {"connection_id": args.connection, "ok": True}
 
 
+def cmd_import_menu(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Import a POS's own menu into its hub's catalog (optionally pushing it to the other POS)."""
+    from hub.connectors.base import ConnectorError
+    from hub.menu_import import import_menu
+
+    with rt.db.session() as s:
+        con = s.get(Connection, args.connection)
+        if con is None:
+            raise CliError(f"no connection {args.connection}")
+        hub_id = con.hub_id
+    try:
+        return import_menu(rt, hub_id, args.connection, args.push)
+    except ConnectorError as exc:
+        raise CliError(f"the POS refused ({exc.kind.value}): {exc.message}") from exc
+
+
 def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Make sure a demo hub with a sandbox connection exists and issue a fresh demo key."""
     from hub.demo import ensure_demo
@@ -222,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("rotate-secrets", cmd_rotate_secrets, lambda p: None),
         ("demo", cmd_demo, lambda p: None),
         ("simulate", cmd_simulate, _simulate_args),
+        ("import-menu", cmd_import_menu, _import_menu_args),
         ("test-connection", cmd_test_connection, lambda p: p.add_argument("--connection", required=True)),
         ("run", cmd_run, _run_args),
         ("scheduler", cmd_scheduler, lambda p: None),
@@ -271,6 +288,11 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--location", help="the location's external id (default: the first)")
     p.add_argument("--sku")
     p.add_argument("--quantity", type=int, default=1)
+
+
+def _import_menu_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--connection", required=True, help="the connection whose POS is the master of the menu")
+    p.add_argument("--push", action="store_true", help="then push the imported items to the hub's other POS")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from hub.admin import AdminError, add_connection
@@ -13,6 +13,7 @@ from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
 from hub.errors import ProblemError, not_found
 from hub.keys import KeyIssueError, issue_key, revoke_key
+from hub.menu_import import import_menu
 from hub.models import ApiKey, Connection
 from hub.polling import poll_now
 from hub.requests_json import json_body, require_object
@@ -183,3 +184,24 @@ def poll_connection_now(connection_id: str) -> tuple[Response, int]:
     started = poll_now(rt, connection_id)
     detail = "polling now" if started else "a poll of this connection is already running"
     return jsonify({"connection_id": connection_id, "poll_started": started, "detail": detail}), 202
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/import-menu")
+@require_scope("admin")
+def import_menu_from_pos(connection_id: str) -> Response:
+    """Import the POS's own menu into the catalog (the POS is the master of product data)."""
+    raw = request.get_data(cache=True)
+    body = require_object(json_body()) if raw.strip() else {}
+    push = body.get("push_to_other_connections", False)
+    if not isinstance(push, bool):
+        raise ProblemError(422, "push_to_other_connections must be true or false",
+                           errors=[{"path": "/push_to_other_connections", "message": "must be a boolean"}])
+    rt = get_runtime()
+    try:
+        result = import_menu(rt, current_principal().hub_id, connection_id, push)
+    except LookupError as exc:
+        raise not_found("connection") from exc
+    except ConnectorError as exc:
+        raise ProblemError(422 if exc.kind.value == "permanent" else 503, f"The POS refused: {exc.message}",
+                           errors=[{"path": "", "message": exc.message}]) from exc
+    return jsonify(result)
