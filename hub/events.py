@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from hub.hooks.outbox import record_deliveries
 from hub.models import Event, Hub, utcnow
 
+_LOCKED_KEY = "event_hub_locks"
+
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run callback after this session's transaction commits (e.g. to enqueue a job)."""
@@ -47,7 +49,15 @@ def emit(
     cursor never skips an event that commits late. Call it last in a transaction
     to keep that lock short.
     """
-    session.execute(update(Hub).where(Hub.id == hub_id).values(event_seq=Hub.event_seq + 1))
+    # Once per hub per transaction: the row lock is held until commit anyway.
+    transaction = session.get_transaction()
+    owner, locked = session.info.get(_LOCKED_KEY, (None, set()))
+    if owner is not transaction:
+        locked = set()
+        session.info[_LOCKED_KEY] = (transaction, locked)
+    if hub_id not in locked:
+        session.execute(update(Hub).where(Hub.id == hub_id).values(event_seq=Hub.event_seq + 1))
+        locked.add(hub_id)
     now = utcnow()
     if payload.get("occurred_at") is None:
         payload = {**payload, "occurred_at": now.isoformat()}

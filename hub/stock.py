@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,11 +29,17 @@ def _ensure_row(session: Session, hub_id: str, location_id: str, sku: str) -> No
     session.execute(stmt)
 
 
-def _settle_threshold(session: Session, hub_id: str, row_id: int, quantity: int,
-                      threshold: int | None, is_low: bool) -> StockChange:
+def _returning(hub_id: str) -> tuple:
+    """What each stock UPDATE returns: the row, and its threshold with the hub default filled in."""
+    hub_default = select(Hub.low_stock_threshold).where(Hub.id == hub_id).scalar_subquery()
+    return (InventoryLevel.id, InventoryLevel.quantity,
+            func.coalesce(InventoryLevel.low_stock_threshold, hub_default, 0).label("threshold"),
+            InventoryLevel.is_low)
+
+
+def _settle_threshold(session: Session, row_id: int, quantity: int, threshold: int,
+                      is_low: bool) -> StockChange:
     """Flip is_low when the new quantity crosses the threshold; the row is locked by our update."""
-    if threshold is None:
-        threshold = session.scalar(select(Hub.low_stock_threshold).where(Hub.id == hub_id)) or 0
     crossed = rearmed = False
     if quantity <= threshold and not is_low:
         crossed = session.execute(
@@ -61,12 +67,11 @@ def change_stock(
         update(InventoryLevel)
         .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
         .values(quantity=InventoryLevel.quantity + delta)
-        .returning(InventoryLevel.id, InventoryLevel.quantity, InventoryLevel.low_stock_threshold,
-                   InventoryLevel.is_low)
+        .returning(*_returning(hub_id))
     ).one_or_none()
     if row is None:
         return None
-    return _settle_threshold(session, hub_id, row.id, row.quantity, row.low_stock_threshold, row.is_low)
+    return _settle_threshold(session, row.id, row.quantity, row.threshold, row.is_low)
 
 
 def set_stock(
@@ -81,7 +86,6 @@ def set_stock(
         update(InventoryLevel)
         .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
         .values(**values)
-        .returning(InventoryLevel.id, InventoryLevel.quantity, InventoryLevel.low_stock_threshold,
-                   InventoryLevel.is_low)
+        .returning(*_returning(hub_id))
     ).one()
-    return _settle_threshold(session, hub_id, row.id, row.quantity, row.low_stock_threshold, row.is_low)
+    return _settle_threshold(session, row.id, row.quantity, row.threshold, row.is_low)
