@@ -63,6 +63,7 @@ def add_connection(
     credentials = credentials or {}
     problems = [f"settings{e}" for e in schema_errors(cls.settings_schema, config)]
     problems += [f"credentials{e}" for e in schema_errors(cls.credentials_schema, credentials)]
+    problems += _outbound_url_problems(cls, config)
     if problems:
         raise AdminError("; ".join(problems))
     connection = Connection(
@@ -76,6 +77,27 @@ def add_connection(
     session.add(connection)
     session.flush()
     return connection
+
+
+def _outbound_url_problems(cls: type, config: dict[str, Any]) -> list[str]:
+    """URLs the hub will call must be public (no SSRF into the hub's own network) unless allow-listed.
+
+    A setting that is not an http(s) URL (e.g. Simphony's WSDL as a file path) is left to the connector.
+    """
+    from hub.hooks.targets import UnsafeTarget, check_target
+    from hub.runtime import get_runtime
+
+    allowed = get_runtime().settings.outbound_allowed_hosts
+    problems = []
+    for name in cls.outbound_url_settings:
+        value = config.get(name)
+        if not isinstance(value, str) or not value.lower().startswith(("http://", "https://")):
+            continue
+        try:
+            check_target(value, allowed)
+        except UnsafeTarget as exc:
+            problems.append(f"settings/{name}: {exc} (set HUB_OUTBOUND_ALLOWED_HOSTS to allow a private POS)")
+    return problems
 
 
 def add_location(session: Session, hub_id: str, connection_id: str, external_id: str, name: str) -> Location:

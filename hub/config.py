@@ -22,6 +22,7 @@ class Settings:
     secret_keys: tuple[str, ...] = ()
     max_body_bytes: int = 1_000_000
     hook_allowed_hosts: tuple[str, ...] = ()
+    outbound_allowed_hosts: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     rate_limit_per_minute: int = 600
 
@@ -41,6 +42,10 @@ class Settings:
         if env.get("HUB_HOOK_ALLOWED_HOSTS"):
             values["hook_allowed_hosts"] = tuple(
                 h.strip() for h in env["HUB_HOOK_ALLOWED_HOSTS"].split(",") if h.strip()
+            )
+        if env.get("HUB_OUTBOUND_ALLOWED_HOSTS"):
+            values["outbound_allowed_hosts"] = tuple(
+                h.strip() for h in env["HUB_OUTBOUND_ALLOWED_HOSTS"].split(",") if h.strip()
             )
         if env.get("HUB_BASE_URL"):
             values["base_url"] = env["HUB_BASE_URL"].rstrip("/")

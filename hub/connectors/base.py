@@ -182,6 +182,8 @@ class Connector:
     credentials_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     simulated: ClassVar[bool] = False
+    # Settings holding URLs the hub will call: checked against SSRF when a connection is added.
+    outbound_url_settings: ClassVar[tuple[str, ...]] = ()
     # How often the scheduler polls it by default; None: never polled (it pushes to us).
     default_poll_interval_seconds: ClassVar[int | None] = 60
 

@@ -253,6 +253,7 @@ class ByteFridgeConnector(Connector):
             },
         },
     }
+    outbound_url_settings = ("base_url",)
     capabilities = frozenset({
         Capability.TEST, Capability.STATUS, Capability.INVENTORY, Capability.PURCHASES,
         Capability.PUSH_MENU, Capability.PUSH_COUPONS,

@@ -310,18 +310,7 @@ class ShopifyConnector(Connector):
             },
         },
     }
-    capabilities = frozenset(
-        {
-            Capability.TEST,
-            Capability.STATUS,
-            Capability.INVENTORY,
-            Capability.PURCHASES,
-            Capability.PUSH_MENU,
-            Capability.PUSH_COUPONS,
-            Capability.IMPORT_MENU,
-            Capability.CALLBACKS,
-        }
-    )
+    capabilities = frozenset(Capability)  # every one
     default_poll_interval_seconds = 60
 
     # ---- GraphQL ------------------------------------------------------------------------------

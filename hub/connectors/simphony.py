@@ -269,6 +269,7 @@ class SimphonyConnector(Connector):
             },
         },
     }
+    outbound_url_settings = ("wsdl_location", "endpoint_url")
     capabilities = frozenset(
         {Capability.TEST, Capability.STATUS, Capability.PURCHASES, Capability.IMPORT_MENU}
     )

@@ -279,18 +279,8 @@ class SquareConnector(Connector):
             },
         },
     }
-    capabilities = frozenset(
-        {
-            Capability.TEST,
-            Capability.STATUS,
-            Capability.INVENTORY,
-            Capability.PURCHASES,
-            Capability.PUSH_MENU,
-            Capability.PUSH_COUPONS,
-            Capability.IMPORT_MENU,
-            Capability.CALLBACKS,
-        }
-    )
+    capabilities = frozenset(Capability)  # every one
+    outbound_url_settings = ("base_url",)
     default_poll_interval_seconds = 60
 
     # ---- HTTP -------------------------------------------------------------------------------
