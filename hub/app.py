@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the hub's web app; settings come from the environment unless given."""
     settings = settings or Settings.from_env(**overrides)
     runtime = set_runtime(Runtime(settings))
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hub_runtime"] = runtime
