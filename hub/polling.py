@@ -123,7 +123,14 @@ def poll_connection(connection_id: str, token: str) -> None:
         connection = _owns_claim(session, connection_id, token)
         if connection is None:
             return  # another scheduler re-claimed it after our lease ran out
-        connector = build_connector(connection, rt.vault)
+        try:
+            connector = build_connector(connection, rt.vault)
+        except Exception as exc:  # noqa: BLE001 - unknown type or undecryptable credentials
+            connector = None
+            setup_error = ConnectorError(ErrorKind.PERMANENT, f"cannot build the connector: {exc}")
+    if connector is None:
+        _finish(db, connection_id, token, error=setup_error)
+        return
     capabilities = connector.capabilities
     try:
         if Capability.STATUS in capabilities:

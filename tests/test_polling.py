@@ -24,10 +24,13 @@ from tests.conftest import build_tenant
 
 def purchase(n: int) -> PurchaseRecord:
     return PurchaseRecord(
-        external_id=f"ORD-{n}", location_external_id="store-1",
+        external_id=f"ORD-{n}",
+        location_external_id="store-1",
         occurred_at=datetime(2026, 11, 23, 9, n, tzinfo=UTC),
         lines=[PurchaseLineRecord(sku="SAL-CAESAR", quantity=1, unit_price="6.50", line_total="6.50")],
-        total="6.50", currency="EUR")
+        total="6.50",
+        currency="EUR",
+    )
 
 
 class ScriptedPOS(Connector):
@@ -59,15 +62,21 @@ def scripted(monkeypatch, backend_app):
     tenant = build_tenant(rt, connection_type="scripted", locations=())
     with rt.db.session() as s:
         # Other tests' connections share the database: only ours is due.
-        s.execute(update(Connection).where(Connection.id == tenant.connection_id)
-                  .values(poll_interval_seconds=60, next_poll_at=None))
+        s.execute(
+            update(Connection)
+            .where(Connection.id == tenant.connection_id)
+            .values(poll_interval_seconds=60, next_poll_at=None)
+        )
     return tenant
 
 
 def poll_now(rt, connection_id):
     with rt.db.session() as s:
-        s.execute(update(Connection).where(Connection.id == connection_id)
-                  .values(next_poll_at=utcnow() - timedelta(seconds=1), claimed_until=None))
+        s.execute(
+            update(Connection)
+            .where(Connection.id == connection_id)
+            .values(next_poll_at=utcnow() - timedelta(seconds=1), claimed_until=None)
+        )
     claims = [c for c in claim_due(rt.db, limit=1000) if c[0] == connection_id]
     assert claims, "the connection was not claimed"
     poll_connection(*claims[0])
@@ -105,8 +114,11 @@ def test_an_error_midway_keeps_the_committed_pages_and_resumes_without_gaps_or_d
     assert purchase_ids(rt, scripted.connection_id) == ["ORD-1", "ORD-2", "ORD-3"]
     assert ScriptedPOS.calls == [None, "c2", "c2"]
     with rt.db.session() as s:
-        events = s.scalar(select(func.count()).select_from(Event).where(
-            Event.hub_id == scripted.hub_id, Event.type == "new_purchase"))
+        events = s.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.hub_id == scripted.hub_id, Event.type == "new_purchase")
+        )
     assert events == 3
 
 
@@ -159,3 +171,17 @@ def test_the_scheduler_sweep_enqueues_due_polls(scripted):
     assert schedule_due_polls(rt) >= 1
     rt.queue.drain()
     assert purchase_ids(rt, scripted.connection_id) == ["ORD-7"]
+
+
+def test_a_connection_whose_connector_cannot_be_built_records_the_error_and_releases_its_claim(
+    scripted, monkeypatch
+):
+    rt = get_runtime()
+    monkeypatch.setattr(
+        hub.connectors, "CONNECTORS", [c for c in hub.connectors.CONNECTORS if c is not ScriptedPOS]
+    )
+    poll_now(rt, scripted.connection_id)
+    with rt.db.session() as s:
+        con = s.get(Connection, scripted.connection_id)
+    assert "unknown connection type" in con.last_error
+    assert con.claimed_until is None
