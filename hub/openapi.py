@@ -2,8 +2,9 @@
 
 Each file under schemas/ becomes one entry of ``components.schemas`` named after its path
 ("triggers/new_purchase.output.json" -> "triggers.new_purchase.output"), with its ``$ref``s
-rewritten to point inside the document. ``ROUTES`` lists every public endpoint of the design
-(sections 4 to 6); it is the one place an endpoint's contract is declared for the document.
+rewritten to point inside the document. ``ROUTES`` lists every endpoint of the app: the public API of
+the design (sections 4 to 6) and the support staff's admin API; it is the one place an endpoint's
+contract is declared for the document.
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ class Route:
     response: str | None = None  # schema file of the success body
     response_is_list: bool = False
     request: str | None = None  # schema file of the request body
+    request_optional: bool = False  # the body may be left out
     query: tuple[str, ...] = ()  # schema files whose properties are query parameters
     path_params: tuple[tuple[str, str], ...] = ()  # (name, description)
+    # Single query parameters shaped by one property of a schema file:
+    # (name, "file.json#/properties/<name>", description of what the parameter does here).
+    params: tuple[tuple[str, str, str], ...] = ()
     lookup: bool = False  # takes the q search parameter
     idempotent: bool = False  # accepts an Idempotency-Key header
     etag: bool = False  # answers 304 to If-None-Match
@@ -62,7 +67,7 @@ class Route:
 
     def schema_paths(self) -> set[str]:
         """The schema files this route names directly."""
-        named = {self.response, self.request, *self.query}
+        named = {self.response, self.request, *self.query, *(ref.split("#")[0] for _, ref, _ in self.params)}
         if self.errors or self.scopes:
             named.add(PROBLEM_SCHEMA)
         return {path for path in named if path}
@@ -96,6 +101,11 @@ def _trigger_routes() -> list[Route]:
 
 _AUTOMATION = ("automation", "admin")
 _POS = ("pos",)
+_ADMIN = ("admin",)
+_ADMIN_TAG = "Admin (support staff)"
+_CONNECTION_ID = (("connection_id", "The hub's id of the POS connection, e.g. con_8f3a2b1c4d5e6f70."),)
+_LIMIT = ("limit", f"{PAGING_SCHEMA}#/properties/limit", "How many entries to return at most (1 to 500; "
+          "default 100).")
 _HOOK_ID = (("id", "The hook subscription's id, e.g. hook_2c3d4e5f6a7b8c9d."),)
 _RUN_ID = (("id", "The action run's id, e.g. run_3e4f5a6b7c8d9e0f."),)
 
@@ -142,8 +152,14 @@ ROUTES: list[Route] = [
     ),
     Route(
         "GET", "/v1/hooks", "list_hooks", "List hook subscriptions",
-        "The hub's REST hook subscriptions (without their secrets).", "Hooks", _AUTOMATION,
-        response="hooks/subscription.output.json", response_is_list=True, errors=_AUTHED_ERRORS,
+        "The hub's REST hook subscriptions, newest first (without their secrets).", "Hooks", _AUTOMATION,
+        response="hooks/subscription.output.json", response_is_list=True, params=(_LIMIT,),
+        errors=(*_AUTHED_ERRORS, 422),
+    ),
+    Route(
+        "GET", "/v1/hooks/{id}", "get_hook", "Get a hook subscription",
+        "One REST hook subscription (without its secret).", "Hooks", _AUTOMATION,
+        response="hooks/subscription.output.json", path_params=_HOOK_ID, errors=(*_AUTHED_ERRORS, 404),
     ),
     Route(
         "DELETE", "/v1/hooks/{id}", "unsubscribe_hook", "Unsubscribe a hook",
@@ -154,7 +170,12 @@ ROUTES: list[Route] = [
         "GET", "/v1/hooks/{id}/deliveries", "list_hook_deliveries", "List a hook's deliveries",
         "The subscription's deliveries, newest first, including dead ones that can be replayed.", "Hooks",
         _AUTOMATION, response="hooks/delivery.output.json", response_is_list=True, path_params=_HOOK_ID,
-        errors=(*_AUTHED_ERRORS, 404),
+        params=(
+            ("status", "hooks/delivery.output.json#/properties/status",
+             "Only deliveries in this status, e.g. dead for the ones given up that can be replayed."),
+            _LIMIT,
+        ),
+        errors=(*_AUTHED_ERRORS, 404, 422),
     ),
     Route(
         "POST", "/v1/hooks/{id}/deliveries/{delivery_id}/replay", "replay_hook_delivery",
@@ -191,22 +212,28 @@ ROUTES: list[Route] = [
     Route(
         "GET", "/v1/locations", "list_locations", "List locations",
         "The hub's locations, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/location.json",
-        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+        response_is_list=True, lookup=True, errors=(*_AUTHED_ERRORS, 422),
+        params=(
+            ("connection_id", "lookups/location.json#/properties/connection_id",
+             "Only the locations of this POS connection (the hub's id of the connection)."),
+            _LIMIT,
+        ),
     ),
     Route(
         "GET", "/v1/connections", "list_connections", "List POS connections",
         "The hub's POS connections, for dropdowns.", "Lookups", _AUTOMATION,
-        response="lookups/connection.json", response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+        response="lookups/connection.json", response_is_list=True, lookup=True, params=(_LIMIT,),
+        errors=(*_AUTHED_ERRORS, 422),
     ),
     Route(
         "GET", "/v1/menu-items", "list_menu_items", "List menu items",
         "The catalog's menu items, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/menu_item.json",
-        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+        response_is_list=True, lookup=True, params=(_LIMIT,), errors=(*_AUTHED_ERRORS, 422),
     ),
     Route(
         "GET", "/v1/coupons", "list_coupons", "List coupons",
         "The catalog's coupons, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/coupon.json",
-        response_is_list=True, lookup=True, errors=_AUTHED_ERRORS,
+        response_is_list=True, lookup=True, params=(_LIMIT,), errors=(*_AUTHED_ERRORS, 422),
     ),
     Route(
         "POST", "/v1/pos/purchases", "report_purchases", "Report purchases",
@@ -243,6 +270,77 @@ ROUTES: list[Route] = [
         path_params=(("connection_id", "The hub's id of the POS connection the callback is for."),),
         errors=(400, 401, 404, 413, 429), response_description="The callback was accepted.",
         inline_request={"description": "The vendor's own webhook payload."},
+    ),
+    Route(
+        "GET", "/v1/admin/connector-types", "admin_list_connector_types", "List POS connector types",
+        schemas.schema("admin/connector_type.json")["description"], _ADMIN_TAG, _ADMIN,
+        response="admin/connector_type.json", response_is_list=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "GET", "/v1/admin/connections", "admin_list_connections", "List connections with their health",
+        "Every connection of the hub, sorted by name, with its settings and health (status, last contact, "
+        "last error); never its credentials.", _ADMIN_TAG, _ADMIN,
+        response="admin/connection.json", response_is_list=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "POST", "/v1/admin/connections", "admin_create_connection", "Connect a POS",
+        schemas.schema("admin/connection.input.json")["description"], _ADMIN_TAG, _ADMIN, status=201,
+        request="admin/connection.input.json", response="admin/connection.json",
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS), response_description="The connection, added.",
+    ),
+    Route(
+        "GET", "/v1/admin/connections/{connection_id}", "admin_get_connection", "Get a connection",
+        "One connection of the hub with its settings and health; never its credentials.", _ADMIN_TAG, _ADMIN,
+        response="admin/connection.json", path_params=_CONNECTION_ID, errors=(*_AUTHED_ERRORS, 404),
+    ),
+    Route(
+        "POST", "/v1/admin/connections/{connection_id}/test", "admin_test_connection", "Test a connection",
+        "Calls the POS with the stored settings and credentials and says whether it answered (a POS that "
+        "does not answer is still a 200, with ok false).", _ADMIN_TAG, _ADMIN,
+        response="admin/connection_test.output.json", path_params=_CONNECTION_ID,
+        errors=(*_AUTHED_ERRORS, 404), response_description="Whether the POS answered.",
+    ),
+    Route(
+        "POST", "/v1/admin/connections/{connection_id}/poll", "admin_poll_connection",
+        "Poll a connection now",
+        "Polls the connection now instead of at its next interval, e.g. after fixing its credentials.",
+        _ADMIN_TAG, _ADMIN, status=202, response="admin/poll.output.json", path_params=_CONNECTION_ID,
+        errors=(*_AUTHED_ERRORS, 404), response_description="The poll, started or already running.",
+    ),
+    Route(
+        "POST", "/v1/admin/connections/{connection_id}/simulate", "admin_simulate", "Simulate at a sandbox",
+        schemas.schema("admin/simulate.input.json")["description"], _ADMIN_TAG, _ADMIN,
+        request="admin/simulate.input.json", response="admin/simulate.output.json",
+        path_params=_CONNECTION_ID, errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 404),
+        response_description="What the simulation did.",
+    ),
+    Route(
+        "POST", "/v1/admin/connections/{connection_id}/import-menu", "admin_import_menu",
+        "Import the POS's menu",
+        "Imports the POS's own menu into the catalog, for accounts where that POS is the master of product "
+        "data; the POS is never pushed its own menu back. 422 when the POS cannot export its menu or "
+        "refuses, 503 when it cannot be reached for now.", _ADMIN_TAG, _ADMIN,
+        request="admin/import_menu.input.json", request_optional=True,
+        response="admin/import_menu.output.json", path_params=_CONNECTION_ID,
+        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 404, 503), response_description="What was imported.",
+    ),
+    Route(
+        "GET", "/v1/admin/keys", "admin_list_keys", "List API keys",
+        "The hub's API keys, oldest first, by prefix only: secrets are never shown again.", _ADMIN_TAG,
+        _ADMIN, response="admin/key.json", response_is_list=True, errors=_AUTHED_ERRORS,
+    ),
+    Route(
+        "POST", "/v1/admin/keys", "admin_create_key", "Issue an API key",
+        schemas.schema("admin/key.input.json")["description"] + " The answer is the only time the key's "
+        "secret is shown.", _ADMIN_TAG, _ADMIN, status=201, request="admin/key.input.json",
+        response="admin/key_created.json", errors=(*_AUTHED_ERRORS, *_BODY_ERRORS),
+        response_description="The key, with its secret (shown once).",
+    ),
+    Route(
+        "DELETE", "/v1/admin/keys/{key_id}", "admin_revoke_key", "Revoke an API key",
+        "Revokes an active key of the hub; it stops working at once.", _ADMIN_TAG, _ADMIN, status=204,
+        path_params=(("key_id", "The key's id, e.g. key_5a6b7c8d9e0f1a2b."),),
+        errors=(*_AUTHED_ERRORS, 404), response_description="Revoked.",
     ),
 ]
 
@@ -309,6 +407,12 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                     "schema": _schema_ref(query_schema, f"/properties/{name}"),
                 }
             )
+    for name, ref, text in route.params:
+        path, fragment = ref.split("#", 1)
+        params.append(
+            {"name": name, "in": "query", "required": False, "description": text,
+             "schema": _schema_ref(path, fragment)}
+        )
     if route.lookup:
         params.append({"$ref": "#/components/parameters/q"})
     if route.idempotent:
@@ -333,7 +437,7 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["parameters"] = params
     if route.request:
         operation["requestBody"] = {
-            "required": True,
+            "required": not route.request_optional,
             "content": {"application/json": {"schema": _schema_ref(route.request)}},
         }
     elif route.inline_request is not None:
