@@ -4,6 +4,7 @@ an app per test, and a factory of hubs with keys so that every test works in a t
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from hub import create_app
 from hub.admin import add_connection, add_location, create_hub
 from hub.config import Settings
-from hub.db import get_database
+from hub.db import dispose_all, get_database
 from hub.keys import issue_key
 from hub.migrate import upgrade
 from hub.runtime import Runtime, get_runtime
@@ -24,22 +25,31 @@ TEST_SECRET = Fernet.generate_key().decode()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def _reset_postgres(url: str) -> None:
-    with get_database(url).engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+def _run_schema_url(base_url: str, schema: str) -> str:
+    """The PostgreSQL URL with a search_path of this run's own schema."""
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """One migrated database per backend for the whole run; tests isolate by hub, not by database."""
+def database_urls(tmp_path_factory: pytest.TempPathFactory):
+    """One migrated database per backend for the whole run; tests isolate by hub, not by database.
+
+    On PostgreSQL each run gets a schema of its own, so two runs on one server never meet.
+    """
     urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"}
+    schema = f"hubtest_{os.getpid()}_{secrets.token_hex(3)}"
     if PG_URL:
-        _reset_postgres(PG_URL)
-        urls["postgresql"] = PG_URL
+        with get_database(PG_URL).engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        urls["postgresql"] = _run_schema_url(PG_URL, schema)
     for url in urls.values():
         upgrade(url)
-    return urls
+    yield urls
+    if PG_URL:
+        dispose_all()
+        with get_database(PG_URL).engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
