@@ -24,6 +24,7 @@ from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection, Location, utcnow
 from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
+from hub.refs import locations_by_external_id
 from hub.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,6 @@ def request_early_poll(session: Session, connection_id: str) -> None:
     session.execute(update(Connection).where(Connection.id == connection_id).values(next_poll_at=utcnow()))
 
 
-def _locations(session: Session, connection: Connection) -> dict[str, Location]:
-    return {loc.external_id: loc for loc in
-            session.scalars(select(Location).where(Location.connection_id == connection.id))}
-
-
 def _location_for(session: Session, connection: Connection, known: dict[str, Location],
                   external_id: str, name: str | None = None) -> Location:
     location = known.get(external_id)
@@ -102,7 +98,7 @@ def _location_for(session: Session, connection: Connection, known: dict[str, Loc
 
 
 def _apply_status(session: Session, connection: Connection, statuses: list[LocationStatus]) -> None:
-    known = _locations(session, connection)
+    known = locations_by_external_id(session, connection.id)
     for status in statuses:
         location = _location_for(session, connection, known, status.external_id, status.name)
         report_location(session, connection, location, status.online)
@@ -141,7 +137,7 @@ def poll_connection(connection_id: str, token: str) -> None:
             counts = connector.fetch_inventory()
             with db.session() as session:
                 connection = session.get(Connection, connection_id)
-                known = _locations(session, connection)
+                known = locations_by_external_id(session, connection.id)
                 apply_counts(session, connection, [
                     CountUpdate(_location_for(session, connection, known, c.location_external_id), c.sku,
                                 c.quantity) for c in counts])

@@ -13,7 +13,7 @@ from hub.connectors.base import PurchaseRecord
 from hub.events import emit
 from hub.inventory import emit_low_stock, item_names
 from hub.models import Connection, Location, Purchase, PurchaseLine, new_id
-from hub.refs import connection_ref, iso, location_ref
+from hub.refs import connection_ref, iso, location_ref, locations_by_external_id
 from hub.stock import StockChange, change_stock
 
 
@@ -36,11 +36,6 @@ class RecordedPurchase:
     external_id: str
     purchase_id: str
     duplicate: bool
-
-
-def _locations_by_external_id(session: Session, connection: Connection) -> dict[str, Location]:
-    rows = session.scalars(select(Location).where(Location.connection_id == connection.id))
-    return {loc.external_id: loc for loc in rows}
 
 
 def _resolve_location(session: Session, connection: Connection, locations: dict[str, Location],
@@ -102,7 +97,7 @@ def record_purchases(
     A purchase reported twice, even concurrently, is recorded once: the insert
     yields to the unique index, and only the winner decrements stock and emits.
     """
-    locations = _locations_by_external_id(session, connection)
+    locations = locations_by_external_id(session, connection.id)
     results: list[RecordedPurchase] = []
     new: list[tuple[str, PurchaseRecord, Location | None, str]] = []
     for index, record in enumerate(records):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from hub.models import Connection, Location
 
 
@@ -22,3 +25,9 @@ def location_ref(location: Location | None) -> dict[str, Any] | None:
 def iso(value: Any) -> str | None:
     """An ISO 8601 timestamp (UTC, with offset), or None."""
     return value.isoformat() if value is not None else None
+
+
+def locations_by_external_id(session: Session, connection_id: str) -> dict[str, Location]:
+    """A connection's locations keyed by the POS's own ids (one query)."""
+    return {loc.external_id: loc for loc in
+            session.scalars(select(Location).where(Location.connection_id == connection_id))}

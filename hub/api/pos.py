@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth import current_principal, require_scope
@@ -23,7 +22,7 @@ from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection, Location, utcnow
 from hub.presence import record_contact, report_location
 from hub.purchases import UnknownLocation, record_purchases
-from hub.refs import iso
+from hub.refs import iso, locations_by_external_id
 from hub.requests_json import json_body, validated_body
 from hub.runtime import get_runtime
 from hub.schemas import validate
@@ -94,8 +93,7 @@ def put_inventory() -> Response:
     body = validated_body("pos/inventory.input.json")
     with get_runtime().db.session() as session:
         connection = _connection(session)
-        locations = {loc.external_id: loc for loc in session.scalars(
-            select(Location).where(Location.connection_id == connection.id))}
+        locations = locations_by_external_id(session, connection.id)
         errors = [{"path": f"/counts/{i}/location_external_id",
                    "message": f"unknown location_external_id {count['location_external_id']!r}; this "
                               f"connection's locations: {', '.join(sorted(locations)) or 'none'}"}
@@ -126,8 +124,7 @@ def post_heartbeat() -> Response:
             now = utcnow()
             reported = body.get("locations", [])
             if reported:
-                known = {loc.external_id: loc for loc in session.scalars(
-                    select(Location).where(Location.connection_id == connection.id))}
+                known = locations_by_external_id(session, connection.id)
                 for entry in reported:
                     location = known.get(entry["external_id"])
                     if location is None:

@@ -8,16 +8,16 @@ connection is made due for an early poll, which stays the backstop.
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
 
 from hub.connectors import build_connector
 from hub.connectors.base import Capability, ConnectorError
 from hub.errors import ProblemError, not_found
 from hub.inventory import CountUpdate, apply_counts
-from hub.models import Connection, Location
+from hub.models import Connection
 from hub.polling import request_early_poll
 from hub.presence import record_contact
 from hub.purchases import record_purchases
+from hub.refs import locations_by_external_id
 from hub.runtime import get_runtime
 
 blueprint = Blueprint("webhooks", __name__)
@@ -46,8 +46,7 @@ def vendor_callback(connection_id: str) -> Response:
         if hint.purchases:
             record_purchases(s, connection, hint.purchases, create_locations=True)
         if hint.inventory:
-            known = {loc.external_id: loc for loc in
-                     s.scalars(select(Location).where(Location.connection_id == connection_id))}
+            known = locations_by_external_id(s, connection_id)
             apply_counts(s, connection, [CountUpdate(known[c.location_external_id], c.sku, c.quantity)
                                          for c in hint.inventory if c.location_external_id in known])
         record_contact(s, connection)
