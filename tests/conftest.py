@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -22,6 +25,7 @@ from hub.runtime import Runtime, get_runtime
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL")
 TEST_SECRET = Fernet.generate_key().decode()
+T = TypeVar("T")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
@@ -106,6 +110,29 @@ def client(app):
 def backend_client(backend_app):
     """A test client of the app on each backend."""
     return backend_app.test_client()
+
+
+def run_concurrently(count: int, fn: Callable[[], T]) -> list[T]:
+    """Run fn in `count` threads released together by a barrier; their results, or the first error."""
+    barrier = threading.Barrier(count)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            barrier.wait()
+            results.append(fn())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 @dataclass

@@ -17,7 +17,7 @@ from hub.hooks.schedule import MAX_ATTEMPTS
 from hub.hooks.sweep import sweep_hook_deliveries
 from hub.models import HookDelivery, HookSubscription, new_id, utcnow
 from hub.runtime import get_runtime
-from tests.conftest import build_tenant, make_settings
+from tests.conftest import build_tenant, make_settings, run_concurrently
 from tests.test_triggers_poll import poll, record, sale
 
 
@@ -246,12 +246,7 @@ def test_concurrent_jobs_for_one_delivery_send_it_once(backend_client, backend_t
     drain()
     [row] = deliveries(backend_tenant, hook["id"])
     later = utcnow() + timedelta(minutes=1)
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(deliver(row.id, now=later))) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(5, lambda: deliver(row.id, now=later))
     assert sorted(results, key=str) == [None, None, None, None, "succeeded"]
     assert len(receiver.mine()) == 2
 

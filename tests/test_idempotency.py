@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from hub.idempotency import purge_expired
 from hub.models import ActionRun, Event, IdempotencyRecord, Purchase, utcnow
 from hub.runtime import get_runtime
+from tests.conftest import run_concurrently
 
 CAESAR = {"sku": "SAL-CAESAR", "name": "Caesar salad", "price": {"amount": "8.90", "currency": "EUR"}}
 SALE = {"external_id": "T-1", "location_external_id": "fridge-1", "occurred_at": "2026-01-05T12:00:00Z",
@@ -64,20 +64,11 @@ def test_a_rejected_request_does_not_burn_its_key(client, tenant):
 
 
 def test_concurrent_requests_with_one_key_create_one_run(backend_app, backend_tenant):
-    barrier = threading.Barrier(5)
-    answers = []
-
     def send():
-        client = backend_app.test_client()
-        barrier.wait()
-        response = post(client, backend_tenant, {"items": [CAESAR]}, "race")
-        answers.append((response.status_code, response.get_json()["id"]))
+        response = post(backend_app.test_client(), backend_tenant, {"items": [CAESAR]}, "race")
+        return response.status_code, response.get_json()["id"]
 
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_concurrently(5, send)
     assert {status for status, _ in answers} == {202}
     assert len({run_id for _, run_id in answers}) == 1
     assert runs(backend_tenant.hub_id) == 1

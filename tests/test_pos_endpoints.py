@@ -12,6 +12,7 @@ from hub.models import Connection, Event, InventoryLevel, Location, Purchase
 from hub.runtime import get_runtime
 from hub.schemas import validate
 from hub.stock import set_stock
+from tests.conftest import run_concurrently
 
 SALE = {"external_id": "T-1", "location_external_id": "fridge-1", "occurred_at": "2026-01-05T12:00:00Z",
         "lines": [{"sku": "SAL-CAESAR", "quantity": 2, "unit_price": "8.90"}], "currency": "EUR"}
@@ -71,20 +72,12 @@ def test_the_same_purchase_posted_five_times_concurrently_over_http_is_recorded_
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/v1/pos/purchases"
-    barrier = threading.Barrier(5)
-    statuses = []
 
     def send():
-        barrier.wait()
-        response = requests.post(url, json=SALE, headers=backend_tenant.auth("pos"), timeout=30)
-        statuses.append(response.status_code)
+        return requests.post(url, json=SALE, headers=backend_tenant.auth("pos"), timeout=30).status_code
 
-    senders = [threading.Thread(target=send) for _ in range(5)]
     try:
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join()
+        statuses = run_concurrently(5, send)
     finally:
         server.shutdown()
     assert statuses == [200] * 5

@@ -1,6 +1,5 @@
 """Recording purchases: once per POS id, with stock and events."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +10,7 @@ from hub.models import Connection, Event, InventoryLevel, Purchase
 from hub.purchases import UnknownLocation, record_purchases
 from hub.runtime import get_runtime
 from hub.stock import set_stock
-from tests.conftest import build_tenant
+from tests.conftest import build_tenant, run_concurrently
 
 
 def sale(external_id="T-1001", location="fridge-1", quantity=2, sku="SAL-CAESAR"):
@@ -71,23 +70,12 @@ def test_five_concurrent_reports_of_one_purchase_make_one_purchase_one_event_one
     tenant = build_tenant(rt)
     with rt.db.session() as s:
         set_stock(s, tenant.hub_id, tenant.location_ids[0], "SAL-CAESAR", 30)
-    barrier = threading.Barrier(5)
-    errors = []
 
     def report():
-        try:
-            barrier.wait()
-            with rt.db.session() as s:
-                record_purchases(s, s.get(Connection, tenant.connection_id), [sale(quantity=2)])
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+        with rt.db.session() as s:
+            record_purchases(s, s.get(Connection, tenant.connection_id), [sale(quantity=2)])
 
-    threads = [threading.Thread(target=report) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_concurrently(5, report)
     with rt.db.session() as s:
         assert count(s, Purchase, hub_id=tenant.hub_id) == 1
         assert count(s, Event, hub_id=tenant.hub_id, type="new_purchase") == 1

@@ -1,6 +1,5 @@
 """Storage on SQLite and PostgreSQL: encryption at rest, atomic stock, migrations."""
 
-import threading
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,7 +8,7 @@ from sqlalchemy import select, text
 from hub.models import Base, Connection, InventoryLevel
 from hub.runtime import get_runtime
 from hub.stock import change_stock, set_stock
-from tests.conftest import build_tenant
+from tests.conftest import build_tenant, run_concurrently
 
 
 def test_stored_credentials_are_not_readable_in_the_database(backend_app):
@@ -48,23 +47,12 @@ def test_fifty_concurrent_decrements_of_one_item_end_exact(backend_app):
     location = tenant.location_ids[0]
     with rt.db.session() as s:
         set_stock(s, tenant.hub_id, location, "SAL-CAESAR", 100)
-    errors: list[BaseException] = []
-    start = threading.Barrier(50)
 
     def sell_one():
-        try:
-            start.wait()
-            with rt.db.session() as s:
-                change_stock(s, tenant.hub_id, location, "SAL-CAESAR", -1)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
+        with rt.db.session() as s:
+            change_stock(s, tenant.hub_id, location, "SAL-CAESAR", -1)
 
-    threads = [threading.Thread(target=sell_one) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_concurrently(50, sell_one)
     with rt.db.session() as s:
         level = s.scalar(
             select(InventoryLevel).where(
@@ -80,18 +68,12 @@ def test_concurrent_sales_across_the_threshold_cross_it_once(backend_app):
     location = tenant.location_ids[0]
     with rt.db.session() as s:
         set_stock(s, tenant.hub_id, location, "WRAP-FALAFEL", 10, threshold=5)
-    crossings: list[bool] = []
 
     def sell_one():
         with rt.db.session() as s:
-            crossings.append(change_stock(s, tenant.hub_id, location, "WRAP-FALAFEL", -1).crossed_low)
+            return change_stock(s, tenant.hub_id, location, "WRAP-FALAFEL", -1).crossed_low
 
-    threads = [threading.Thread(target=sell_one) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert crossings.count(True) == 1
+    assert run_concurrently(8, sell_one).count(True) == 1
 
 
 def test_stock_rising_above_threshold_rearms_the_crossing(backend_app):
