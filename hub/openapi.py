@@ -86,7 +86,8 @@ def _trigger_routes() -> list[Route]:
                 f"Poll the {doc['title']} trigger",
                 doc["description"]
                 + " Returns a list of events, newest first, each with a unique and stable id."
-                " Use since_id to fetch only newer events and before_id to page back.",
+                " Use since_id to walk forward from a cursor (each page holds the oldest events after it)"
+                " and before_id to page back.",
                 "Triggers",
                 ("automation", "admin"),
                 response=output,

@@ -73,7 +73,11 @@ def trigger_item(event_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def poll(session: Session, spec: TriggerSpec, hub_id: str, *, filters: Mapping[str, str],
          limit: int = 100, since_id: int | None = None, before_id: int | None = None) -> list[dict[str, Any]]:
-    """A page of the trigger's items, newest first (one query on the (hub_id, type, id) index)."""
+    """A page of the trigger's items, newest first (one query on the (hub_id, type, id) index).
+
+    With since_id alone the page holds the oldest `limit` events after it, so a cursor walks forward
+    page by page and never skips a backlog; otherwise it holds the newest `limit` events.
+    """
     query = select(Event.id, Event.payload).where(Event.hub_id == hub_id, Event.type == spec.name)
     if since_id is not None:
         query = query.where(Event.id > since_id)
@@ -81,5 +85,9 @@ def poll(session: Session, spec: TriggerSpec, hub_id: str, *, filters: Mapping[s
         query = query.where(Event.id < before_id)
     for name, value in filters.items():
         query = query.where(spec.clause(name, value))
-    rows = session.execute(query.order_by(Event.id.desc()).limit(limit))
+    walking_forward = since_id is not None and before_id is None
+    order = Event.id.asc() if walking_forward else Event.id.desc()
+    rows = list(session.execute(query.order_by(order).limit(limit)))
+    if walking_forward:
+        rows.reverse()
     return [trigger_item(event_id, payload) for event_id, payload in rows]

@@ -18,6 +18,8 @@ interface Options {
 	params?: Record<string, unknown>;
 	perItem?: Array<Record<string, unknown>>;
 	answers?: Array<HubAnswer | Error>;
+	/** Answers every request once the scripted answers are used up. */
+	hub?: (request: IHttpRequestOptions) => HubAnswer | Error;
 	mode?: 'manual' | 'trigger';
 	staticData?: IDataObject;
 	items?: INodeExecutionData[];
@@ -50,7 +52,7 @@ export function fakeContext(options: Options = {}): FakeContext {
 			httpRequestWithAuthentication: async (credentialType: string, request: IHttpRequestOptions) => {
 				ctx.credentialTypes.push(credentialType);
 				ctx.requests.push(request);
-				const answer = answers.shift();
+				const answer = answers.length ? answers.shift() : options.hub?.(request);
 				if (!answer) throw new Error(`unexpected request ${request.method} ${request.url}`);
 				if (answer instanceof Error) throw answer;
 				return { headers: {}, ...answer };
@@ -62,3 +64,20 @@ export function fakeContext(options: Options = {}): FakeContext {
 
 export const events = (...ids: number[]): IDataObject[] =>
 	ids.map((id) => ({ id, type: 'low_stock', occurred_at: '2025-03-14T12:31:08Z', sku: 'SAL-CAESAR', quantity: 2, threshold: 3 }));
+
+/** A hub holding these low_stock event ids, paging them as GET /v1/triggers/<name> does. */
+export const triggerHub =
+	(ids: number[]) =>
+	(request: IHttpRequestOptions): HubAnswer => {
+		const qs = (request.qs ?? {}) as IDataObject;
+		const limit = Number(qs.limit ?? 100);
+		const above = qs.since_id === undefined ? -Infinity : Number(qs.since_id);
+		const below = qs.before_id === undefined ? Infinity : Number(qs.before_id);
+		const matching = ids.filter((id) => id > above && id < below).sort((a, b) => a - b);
+		// since_id alone answers the oldest page after it; otherwise the newest page; both newest first.
+		const forward = qs.since_id !== undefined && qs.before_id === undefined;
+		const page = forward ? matching.slice(0, limit) : matching.slice(-limit);
+		return { statusCode: 200, body: events(...page.reverse()) };
+	};
+
+export const range = (first: number, last: number): number[] => Array.from({ length: last - first + 1 }, (_, i) => first + i);

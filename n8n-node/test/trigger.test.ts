@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PosHubTrigger } from '../nodes/PosHubTrigger/PosHubTrigger.node';
-import { events, fakeContext } from './context';
+import { events, fakeContext, range, triggerHub } from './context';
 
 const poll = (ctx: object) => new PosHubTrigger().poll.call(ctx as never);
 const params = { event: 'low_stock', locationId: 'loc_1', connectionId: '', sku: '' };
@@ -41,24 +41,49 @@ test('a failed poll leaves the cursor where it was', async () => {
 });
 
 test('a poll that fails on a later page leaves the cursor where it was', async () => {
-	const fullPage = events(...Array.from({ length: 500 }, (_, i) => 1541 - i));
-	const ctx = fakeContext({ params, staticData: { sinceId: 41, watching }, answers: [{ statusCode: 200, body: fullPage }, new Error('socket hang up')] });
+	const hub = triggerHub(range(42, 1541));
+	const ctx = fakeContext({ params, staticData: { sinceId: 41, watching }, hub: (request) => (ctx.requests.length > 1 ? new Error('socket hang up') : hub(request)) });
 	await assert.rejects(poll(ctx), /Could not reach the hub/);
 	assert.equal(ctx.staticData.sinceId, 41);
 });
 
-test('a full page is followed by the next older page before the cursor moves', async () => {
-	const fullPage = events(...Array.from({ length: 500 }, (_, i) => 1541 - i));
-	const ctx = fakeContext({
-		params,
-		staticData: { sinceId: 40, watching },
-		answers: [{ statusCode: 200, body: fullPage }, { statusCode: 200, body: events(41) }],
-	});
+test('a full page is followed by the page after its highest id, with the same filters', async () => {
+	const ctx = fakeContext({ params, staticData: { sinceId: 41, watching }, hub: triggerHub(range(42, 600)) });
+	await poll(ctx);
+	assert.deepEqual(
+		ctx.requests.map((request) => request.qs),
+		[
+			{ location_id: 'loc_1', since_id: 41, limit: 500 },
+			{ location_id: 'loc_1', since_id: 541, limit: 500 },
+		],
+	);
+});
+
+test('a backlog of several pages is emitted in one poll, oldest first, each event once', async () => {
+	const ctx = fakeContext({ params, staticData: { sinceId: 41, watching }, hub: triggerHub(range(1, 1275)) });
 	const result = await poll(ctx);
-	assert.equal(ctx.requests[1].qs?.before_id, 1042);
-	assert.equal(result?.[0].length, 501);
-	assert.equal(result?.[0][0].json.id, 41);
-	assert.equal(ctx.staticData.sinceId, 1541);
+	assert.deepEqual(result?.[0].map((item) => item.json.id), range(42, 1275));
+	assert.equal(ctx.staticData.sinceId, 1275);
+});
+
+test('a poll emits at most 5,000 events and the next polls drain the rest of the backlog without loss', async () => {
+	// The outage of issue 9: the cursor at 143 and 10,200 purchases (144 to 10343) waiting.
+	const ctx = fakeContext({ params, staticData: { sinceId: 143, watching }, hub: triggerHub(range(1, 10343)) });
+	const emitted: number[][] = [];
+	for (let execution = 0; execution < 4; execution += 1) {
+		const result = await poll(ctx);
+		emitted.push(result ? result[0].map((item) => Number(item.json.id)) : []);
+	}
+	assert.deepEqual(emitted.map((ids) => ids.length), [5000, 5000, 200, 0]);
+	assert.deepEqual(emitted.flat(), range(144, 10343));
+	assert.equal(ctx.staticData.sinceId, 10343);
+});
+
+test('the cursor moves only over the events a poll emitted', async () => {
+	const ctx = fakeContext({ params, staticData: { sinceId: 143, watching }, hub: triggerHub(range(1, 10343)) });
+	const result = await poll(ctx);
+	assert.equal(ctx.staticData.sinceId, Math.max(...(result?.[0] ?? []).map((item) => Number(item.json.id))));
+	assert.equal(ctx.staticData.sinceId, 5143);
 });
 
 test('a manual test run returns the newest event without touching the cursor', async () => {

@@ -4,8 +4,9 @@ import { hubRequest, loadOptions } from '../shared/hub';
 
 // The hub returns at most this many events per page (its maximum).
 const PAGE = 500;
-// Pages fetched in one poll at most: a backlog of more than 10,000 events keeps only its newest.
-const MAX_PAGES = 20;
+// Pages one poll fetches at most (5,000 events): one execution holds all its items in memory and in its
+// execution record, so a larger backlog is drained over the following polls instead, oldest first.
+const MAX_PAGES = 10;
 
 interface Cursor {
 	sinceId?: number;
@@ -30,19 +31,19 @@ const filtersOf = (ctx: IPollFunctions, event: string): IDataObject => {
 	return filters;
 };
 
-/** Every event newer than the cursor, oldest first, paging back through the newest-first API. */
+/** The oldest events after the cursor, oldest first: page after page forward, up to MAX_PAGES pages. */
 async function eventsSince(ctx: IPollFunctions, event: string, filters: IDataObject, sinceId: number): Promise<IDataObject[]> {
 	const events: IDataObject[] = [];
-	let beforeId: number | undefined;
+	let after = sinceId;
 	for (let page = 0; page < MAX_PAGES; page += 1) {
-		const qs: IDataObject = { ...filters, since_id: sinceId, limit: PAGE };
-		if (beforeId !== undefined) qs.before_id = beforeId;
+		// With since_id the hub answers the oldest `limit` events after it (newest first within the page).
+		const qs: IDataObject = { ...filters, since_id: after, limit: PAGE };
 		const batch = (await hubRequest.call(ctx, 'GET', `/v1/triggers/${event}`, { qs })) as IDataObject[];
-		events.push(...batch);
+		events.push(...[...batch].sort((a, b) => Number(a.id) - Number(b.id)));
 		if (batch.length < PAGE) break;
-		beforeId = Math.min(...batch.map((e) => Number(e.id)));
+		after = Number(events[events.length - 1].id);
 	}
-	return events.sort((a, b) => Number(a.id) - Number(b.id));
+	return events;
 }
 
 /** Polls the hub's triggers with a since_id cursor kept in the workflow's static data. */
@@ -125,8 +126,9 @@ export class PosHubTrigger implements INodeType {
 
 		const events = await eventsSince(this, event, filters, cursor.sinceId);
 		if (!events.length) return null;
-		// Only now that every page arrived does the cursor move past what is emitted.
-		cursor.sinceId = Math.max(cursor.sinceId, ...events.map((e) => Number(e.id)));
+		// Only now that every page arrived does the cursor move, and only over what is emitted:
+		// n8n saves static data when it takes the items, and an error leaves the cursor alone.
+		cursor.sinceId = Number(events[events.length - 1].id);
 		return [this.helpers.returnJsonArray(events)];
 	}
 }
