@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.connectors import CONNECTORS, connector_class
+from hub.connectors.base import Connector
 from hub.crypto import Vault
 from hub.models import Connection, Hub, Location
 
@@ -79,25 +80,11 @@ def add_connection(
     return connection
 
 
-def _outbound_url_problems(cls: type, config: dict[str, Any]) -> list[str]:
-    """URLs the hub will call must be public (no SSRF into the hub's own network) unless allow-listed.
-
-    A setting that is not an http(s) URL (e.g. Simphony's WSDL as a file path) is left to the connector.
-    """
-    from hub.hooks.targets import UnsafeTarget, check_target
+def _outbound_url_problems(cls: type[Connector], config: dict[str, Any]) -> list[str]:
+    """URLs the hub will call must pass the outbound policy (no SSRF into the hub's own network)."""
     from hub.runtime import get_runtime
 
-    allowed = get_runtime().settings.outbound_allowed_hosts
-    problems = []
-    for name in cls.outbound_url_settings:
-        value = config.get(name)
-        if not isinstance(value, str) or not value.lower().startswith(("http://", "https://")):
-            continue
-        try:
-            check_target(value, allowed)
-        except UnsafeTarget as exc:
-            problems.append(f"settings/{name}: {exc} (set HUB_OUTBOUND_ALLOWED_HOSTS to allow a private POS)")
-    return problems
+    return cls.outbound_problems(config, get_runtime().settings.outbound_allowed_hosts)
 
 
 def add_location(session: Session, hub_id: str, connection_id: str, external_id: str, name: str) -> Location:

@@ -1,18 +1,14 @@
 """Hook targets: which addresses are refused, and the pinned HTTPS connection that keeps the host name."""
 
-import datetime as dt
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from hub.hooks import sender
 from hub.hooks.targets import UnsafeTarget, check_target, is_public
+from tests.tls import certificate
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.0.1", "169.254.169.254",
@@ -53,27 +49,10 @@ def test_the_host_header_carries_a_non_default_port_only():
     assert check_target("http://93.184.215.14:8080/x").host_header == "93.184.215.14:8080"
 
 
-def _certificate(tmp_path, name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 @pytest.fixture
 def https_server(tmp_path, monkeypatch):
     """An HTTPS server on 127.0.0.1 whose certificate is for hooks.example.test, trusted as the CA bundle."""
-    cert_file, key_file = _certificate(tmp_path, "hooks.example.test")
+    cert_file, key_file = certificate(tmp_path, "hooks.example.test")
     seen = {}
 
     class Handler(BaseHTTPRequestHandler):

@@ -28,11 +28,14 @@ CONNECTORS: list[type[Connector]] = [
 
 
 def build_connector(connection: Connection, vault: Vault) -> Connector:
-    """A connector for a stored connection, with its credentials decrypted."""
+    """A connector for a stored connection, with its credentials decrypted, under the outbound policy."""
+    from hub.runtime import get_runtime
+
     cls = connector_class(connection.type)
     if cls is None:
         raise Unsupported(f"unknown connection type {connection.type!r}")
-    return cls(connection.config or {}, vault.decrypt_json(connection.credentials_encrypted) or {})
+    return cls(connection.config or {}, vault.decrypt_json(connection.credentials_encrypted) or {},
+               allowed_hosts=get_runtime().settings.outbound_allowed_hosts)
 
 
 def connector_class(type_name: str) -> type[Connector] | None:

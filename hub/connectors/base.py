@@ -10,12 +10,18 @@ the job engine decides retries from the kind alone.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
+
+from hub.outbound.client import OutboundSession
+from hub.outbound.failures import OutboundFailure, describe, refusal
+from hub.outbound.policy import OutboundRefused, check_url
+from hub.outbound.redact import redact, secret_values
 
 
 class ErrorKind(enum.StrEnum):
@@ -172,6 +178,25 @@ class CallbackHint:
     poll_now: bool = True
 
 
+# The methods that call the vendor: one per capability (callbacks are verified locally).
+VENDOR_CALLS = tuple(c.value for c in Capability if c is not Capability.CALLBACKS)
+
+
+def _redacting(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The method, with the connector's credentials removed from the message of a ConnectorError it raises."""
+
+    @functools.wraps(method)
+    def call(self: Connector, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ConnectorError as exc:
+            exc.message = redact(exc.message, secret_values(self.credentials))
+            exc.args = (exc.message,)
+            raise
+
+    return call
+
+
 class Connector:
     """Base class: one subclass per POS type, registered in hub.connectors.CONNECTORS."""
 
@@ -182,7 +207,8 @@ class Connector:
     credentials_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     simulated: ClassVar[bool] = False
-    # Settings holding URLs the hub will call: checked against SSRF when a connection is added.
+    # Settings holding URLs the hub will call: checked by the outbound policy when a connection is added,
+    # and again on every call by the connector's OutboundSession.
     outbound_url_settings: ClassVar[tuple[str, ...]] = ()
     # How often the scheduler polls it by default; None: never polled (it pushes to us).
     default_poll_interval_seconds: ClassVar[int | None] = 60
@@ -194,11 +220,34 @@ class Connector:
         *,
         session: requests.Session | None = None,
         timeout: float = 10.0,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.config = dict(config)
         self.credentials = dict(credentials)
-        self.http = session or requests.Session()
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.http = session or OutboundSession(self.allowed_hosts)
         self.timeout = timeout
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every vendor call of every connector hands out errors without credentials (see _redacting).
+        for name in VENDOR_CALLS:
+            if name in cls.__dict__:
+                setattr(cls, name, _redacting(cls.__dict__[name]))
+
+    @classmethod
+    def outbound_problems(cls, config: Mapping[str, Any], allowed_hosts: Iterable[str]) -> list[str]:
+        """Why the hub may not call the URLs in these settings ('settings/<name>: reason' lines)."""
+        problems = []
+        for name in cls.outbound_url_settings:
+            value = config.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                check_url(value, allowed_hosts)
+            except OutboundRefused as exc:
+                problems.append(f"settings/{name}: {refusal(exc)}")
+        return problems
 
     def _unsupported(self, what: str) -> Unsupported:
         return Unsupported(f"{self.title} connections cannot {what}")
@@ -290,13 +339,23 @@ def map_http_error(
                           vendor_code=vendor_code, status=status)
 
 
+# Requests that no retry can fix; other failures without an answer are network trouble, worth a retry.
+_MALFORMED_REQUESTS = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                       requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)
+
+
+def transport_error(exc: requests.RequestException) -> ConnectorError:
+    """A call that got no usable answer: refusals of the outbound client and malformed requests are
+    permanent, network failures and timeouts transient; the message holds no URL, header or body."""
+    permanent = (isinstance(exc, OutboundFailure) and exc.permanent) or isinstance(exc, _MALFORMED_REQUESTS)
+    return ConnectorError(ErrorKind.PERMANENT if permanent else ErrorKind.TRANSIENT, describe(exc))
+
+
 def request_or_transient(
     session: requests.Session, method: str, url: str, **kwargs: Any
 ) -> requests.Response:
-    """Send a request; timeouts and connection failures become transient errors."""
+    """Send a request; a failure without an HTTP answer becomes a ConnectorError (see transport_error)."""
     try:
         return session.request(method, url, **kwargs)
-    except requests.Timeout as exc:
-        raise ConnectorError(ErrorKind.TRANSIENT, f"timed out: {exc}") from exc
-    except requests.ConnectionError as exc:
-        raise ConnectorError(ErrorKind.TRANSIENT, f"could not connect: {exc}") from exc
+    except requests.RequestException as exc:
+        raise transport_error(exc) from exc

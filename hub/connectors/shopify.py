@@ -26,7 +26,8 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -49,6 +50,8 @@ from hub.connectors.base import (
     request_or_transient,
 )
 from hub.connectors.square import currency_exponent
+from hub.outbound.failures import ALLOW_LIST_HINT
+from hub.outbound.policy import is_allowed_host
 
 DEFAULT_API_VERSION = "2025-07"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
@@ -73,6 +76,8 @@ _CURSOR_OVERLAP = timedelta(minutes=2)
 _POS_PUBLICATION = "Point of Sale"
 
 _SHOP_QUERY = "query Shop { shop { name currencyCode } }"
+# A store's own address: Shopify's store names are letters, digits and hyphens.
+_STORE_HOST = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 _LOCATIONS_QUERY = """
 query Locations($after: String) {
   locations(first: 100, after: $after, includeInactive: true) {
@@ -198,6 +203,19 @@ def shop_domain(value: str) -> str:
     return host if "." in host else f"{host}.myshopify.com"
 
 
+def shop_host(value: str, allowed_hosts: Iterable[str] = ()) -> str:
+    """The shop's host: a '<name>.myshopify.com' store, or a host (with port) named in the allow list.
+
+    Anything else (an address, another domain, a port) raises ValueError: the shop setting is not a way
+    to make the hub call another server.
+    """
+    host = shop_domain(value)
+    if _STORE_HOST.fullmatch(host) or is_allowed_host(host.rsplit(":", 1)[0], allowed_hosts):
+        return host
+    raise ValueError(f"{value!r} is not a Shopify store address: give the store's <name>.myshopify.com "
+                     f"address ({ALLOW_LIST_HINT})")
+
+
 def location_gid(value: str) -> str:
     """A location id as Shopify's global id; plain numbers (as the admin URL shows) are accepted."""
     return value if value.startswith("gid://") else f"gid://shopify/Location/{value}"
@@ -313,13 +331,26 @@ class ShopifyConnector(Connector):
     capabilities = frozenset(Capability)  # every one
     default_poll_interval_seconds = 60
 
+    @classmethod
+    def outbound_problems(cls, config: Mapping[str, Any], allowed_hosts: Iterable[str]) -> list[str]:
+        """The shop must be a myshopify.com store or an allow-listed host."""
+        try:
+            shop_host(str(config.get("shop") or ""), allowed_hosts)
+        except ValueError as exc:
+            return [f"settings/shop: {exc}"]
+        return []
+
     # ---- GraphQL ------------------------------------------------------------------------------
 
     @property
     def endpoint(self) -> str:
         """The GraphQL Admin endpoint of this shop and API version."""
         version = self.config.get("api_version") or DEFAULT_API_VERSION
-        return f"https://{shop_domain(self.config['shop'])}/admin/api/{version}/graphql.json"
+        try:
+            host = shop_host(str(self.config.get("shop") or ""), self.allowed_hosts)
+        except ValueError as exc:
+            raise ConnectorError(ErrorKind.PERMANENT, f"settings/shop: {exc}") from exc
+        return f"https://{host}/admin/api/{version}/graphql.json"
 
     def _graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         headers = {

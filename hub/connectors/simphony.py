@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,10 +37,22 @@ from hub.connectors.base import (
     PurchaseRecord,
     Unsupported,
     map_http_error,
+    transport_error,
 )
+from hub.outbound.soap import GuardedTransport, safe_settings
 
 NAMESPACE = "http://micros-hosting.com/EGateway/"
 SOAP11_BINDING = f"{{{NAMESPACE}}}SimphonyPosAPIWebSoap"
+# WSDLs shipped in the repository, by the name a connection's wsdl_location gives.
+SHIPPED_WSDLS = {"sts-gen1": Path(__file__).resolve().parent / "wsdl" / "sts-gen1.wsdl"}
+# One text for every wsdl_location that is neither: it never says whether a file exists.
+WSDL_SOURCE_RULE = ("settings/wsdl_location must be an http:// or https:// URL of the WSDL, or the name of a "
+                    f"WSDL shipped with the hub ({', '.join(SHIPPED_WSDLS)}); the hub reads no other files")
+ENDPOINT_RULE = ("settings/endpoint_url is missing: the hub calls Simphony only at the configured service "
+                 "address, never at the address written in the WSDL")
+# A WSDL that declares a DTD or entities, or imports other documents, is refused (see hub.outbound.soap).
+_FORBIDDEN_XML = (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden,
+                  zeep.exceptions.ExternalReferenceForbidden)
 
 # The one error table: HTTP statuses of the transport and Transaction Services'
 # OperationalResult.ErrorCode values. Unlisted codes are permanent (bad settings or
@@ -78,8 +91,8 @@ _DECLARATION = re.compile(r"^<\?xml[^>]*\?>")
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-class _Transport(zeep.Transport):
-    """zeep's transport, turning the statuses of the error table into classified errors.
+class _Transport(GuardedTransport):
+    """The guarded zeep transport, turning the statuses of the error table into classified errors.
 
     Statuses listed in the table (429 with its Retry-After, 401, 403, 404) never reach
     zeep, nor do error pages of proxies; a 500 carrying a SOAP fault does, because .NET
@@ -110,18 +123,18 @@ def classify(exc: Exception, doing: str) -> ConnectorError:
         kind = ERRORS.get(status) or (ErrorKind.TRANSIENT if status >= 500 or status == 200
                                       else ErrorKind.PERMANENT)
         return ConnectorError(kind, f"Simphony {doing}: HTTP {status}: {exc.message[:300]}", status=status)
-    if isinstance(exc, requests.Timeout):
-        return ConnectorError(ErrorKind.TRANSIENT, f"Simphony {doing} timed out: {exc}")
-    if isinstance(exc, requests.ConnectionError):
-        return ConnectorError(ErrorKind.TRANSIENT, f"could not connect to Simphony ({doing}): {exc}")
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         err = map_http_error(exc.response, ERRORS)
         err.message = f"Simphony {doing}: {err.message}"
         return err
     if isinstance(exc, requests.RequestException):
-        return ConnectorError(ErrorKind.TRANSIENT, f"Simphony {doing}: {exc}")
-    if isinstance(exc, OSError):
-        return ConnectorError(ErrorKind.PERMANENT, f"cannot read the Simphony WSDL ({doing}): {exc}")
+        err = transport_error(exc)
+        err.message = f"Simphony {doing}: {err.message}"
+        return err
+    if isinstance(exc, _FORBIDDEN_XML):
+        return ConnectorError(ErrorKind.PERMANENT, f"Simphony {doing}: the document declares a DTD or "
+                              f"entities, or imports another document ({type(exc).__name__}); the hub "
+                              "reads only self-contained WSDLs")
     # XML that does not match the WSDL, or a request zeep refuses: a settings or version problem.
     return ConnectorError(ErrorKind.PERMANENT, f"Simphony {doing}: {type(exc).__name__}: {exc}")
 
@@ -193,18 +206,20 @@ class SimphonyConnector(Connector):
     settings_schema: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["wsdl_location", "employee_object_number", "revenue_centers", "currency"],
+        "required": ["wsdl_location", "endpoint_url", "employee_object_number", "revenue_centers",
+                     "currency"],
         "properties": {
             "wsdl_location": {
-                "type": "string", "minLength": 1, "title": "WSDL location",
+                "type": "string", "pattern": "^(https?://\\S+|sts-gen1)$", "title": "WSDL location",
                 "description": "Where the Transaction Services WSDL is read from: a URL such as "
-                               "https://host:8080/EGateway/SimphonyPosApiWeb.asmx?WSDL, or a file path "
-                               "on the hub's servers.",
+                               "https://host:8080/EGateway/SimphonyPosApiWeb.asmx?WSDL, or 'sts-gen1' "
+                               "for the WSDL shipped with the hub (the operations the hub uses).",
             },
             "endpoint_url": {
-                "type": "string", "format": "uri", "title": "Service endpoint URL",
-                "description": "Overrides the service address written in the WSDL, e.g. when the "
-                               "WSDL names an internal host. Leave empty to use the WSDL's address.",
+                "type": "string", "format": "uri", "pattern": "^https?://", "title": "Service endpoint URL",
+                "description": "The service address the hub calls, e.g. "
+                               "https://host:8080/EGateway/SimphonyPosApiWeb.asmx. The address written "
+                               "in the WSDL is never used.",
             },
             "employee_object_number": {
                 "type": "integer", "minimum": 1, "title": "Employee object number",
@@ -293,17 +308,34 @@ class SimphonyConnector(Connector):
     def _revenue_centers(self) -> list[int]:
         return [int(rvc) for rvc in self.config["revenue_centers"]]
 
+    @classmethod
+    def outbound_problems(cls, config: Mapping[str, Any], allowed_hosts: Iterable[str]) -> list[str]:
+        """The URL settings under the policy; a shipped WSDL's name is not a URL to check."""
+        urls = {k: v for k, v in config.items() if not (k == "wsdl_location" and v in SHIPPED_WSDLS)}
+        return super().outbound_problems(urls, allowed_hosts)
+
+    def _wsdl_source(self) -> str:
+        """The WSDL's URL, or the path of a shipped WSDL; any other value is refused with one text."""
+        location = str(self.config.get("wsdl_location") or "")
+        if location in SHIPPED_WSDLS:
+            return str(SHIPPED_WSDLS[location])
+        if re.match(r"(?i)https?://", location):
+            return location
+        raise ConnectorError(ErrorKind.PERMANENT, WSDL_SOURCE_RULE)
+
     def _soap(self) -> Any:
-        """The zeep service proxy, built on first use so that constructing a connector is free."""
+        """The zeep service proxy at the configured endpoint, built on first use (constructing is free)."""
         if self._service is None:
+            wsdl, endpoint = self._wsdl_source(), self.config.get("endpoint_url")
+            if not endpoint:
+                raise ConnectorError(ErrorKind.PERMANENT, ENDPOINT_RULE)
             # The connector's session carries every request, so tests mock it with `responses`.
-            transport = _Transport(session=self.http, timeout=self.timeout, operation_timeout=self.timeout)
+            transport = _Transport(self.http, self.timeout, local_files=SHIPPED_WSDLS.values())
             try:
-                client = zeep.Client(self.config["wsdl_location"], transport=transport)
+                client = zeep.Client(wsdl, transport=transport, settings=safe_settings())
+                self._service = client.create_service(SOAP11_BINDING, endpoint)
             except Exception as exc:  # noqa: BLE001 - every failure is classified, none is lost
                 raise classify(exc, "loading the WSDL") from exc
-            endpoint = self.config.get("endpoint_url")
-            self._service = client.create_service(SOAP11_BINDING, endpoint) if endpoint else client.service
         return self._service
 
     def _call(self, operation: str, **arguments: Any) -> Any:

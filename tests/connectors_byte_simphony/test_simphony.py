@@ -26,10 +26,10 @@ from hub.connectors.base import (
 from hub.connectors.simphony import SimphonyConnector
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simphony"
-WSDL = FIXTURES / "sts-gen1-subset.wsdl"
+WSDL = Path(__file__).resolve().parents[2] / "hub" / "connectors" / "wsdl" / "sts-gen1.wsdl"
 ENDPOINT = "https://simphony.test/EGateway/SimphonyPosApiWeb.asmx"
 SETTINGS: dict[str, Any] = {
-    "wsdl_location": str(WSDL),
+    "wsdl_location": "sts-gen1",
     "endpoint_url": ENDPOINT,
     "employee_object_number": 900001,
     "revenue_centers": [1],
@@ -230,18 +230,14 @@ def test_refused_connection_is_transient(sts: FakeTransactionServices) -> None:
     assert caught.value.kind is ErrorKind.TRANSIENT
 
 
-def test_wsdl_read_from_a_url_and_its_own_address_used_without_override(
-    mock: responses.RequestsMock,
-) -> None:
+def test_wsdl_read_from_a_url_and_operations_sent_to_the_endpoint_url(mock: responses.RequestsMock) -> None:
     wsdl_url = "https://simphony.test/EGateway/SimphonyPosApiWeb.asmx?WSDL"
     mock.get(wsdl_url, body=WSDL.read_text(), content_type="text/xml")
-    mock.post("https://simphony-wsdl.test/EGateway/SimphonyPosApiWeb.asmx",
-              body=(FIXTURES / "config_version.xml").read_text(), content_type="text/xml")
-    settings = {k: v for k, v in SETTINGS.items() if k != "endpoint_url"}
+    mock.post(ENDPOINT, body=(FIXTURES / "config_version.xml").read_text(), content_type="text/xml")
 
-    SimphonyConnector({**settings, "wsdl_location": wsdl_url}, CREDENTIALS).test_connection()
+    connector(wsdl_location=wsdl_url).test_connection()
 
-    assert [c.request.method for c in mock.calls] == ["GET", "POST"]
+    assert [(c.request.method, c.request.url) for c in mock.calls] == [("GET", wsdl_url), ("POST", ENDPOINT)]
 
 
 def test_unreachable_wsdl_url_is_transient(mock: responses.RequestsMock) -> None:
@@ -262,14 +258,6 @@ def test_wsdl_url_that_is_not_found_is_permanent(mock: responses.RequestsMock) -
         connector(wsdl_location=wsdl_url).test_connection()
 
     assert (caught.value.kind, caught.value.status) == (ErrorKind.PERMANENT, 404)
-
-
-def test_missing_wsdl_file_is_permanent(tmp_path: Path) -> None:
-    with pytest.raises(ConnectorError) as caught:
-        connector(wsdl_location=str(tmp_path / "absent.wsdl")).test_connection()
-
-    assert caught.value.kind is ErrorKind.PERMANENT
-    assert "WSDL" in caught.value.message
 
 
 # -- status ----------------------------------------------------------------------------------------
