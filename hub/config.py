@@ -25,6 +25,9 @@ class Settings:
     outbound_allowed_hosts: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     rate_limit_per_minute: int = 600
+    # Zapier and n8n make one subscription per active Zap or workflow trigger: 50 leaves a hub ample
+    # room while bounding the deliveries (rows and jobs) one event can fan out to.
+    max_hook_subscriptions: int = 50
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -51,5 +54,7 @@ class Settings:
             values["base_url"] = env["HUB_BASE_URL"].rstrip("/")
         if env.get("HUB_RATE_LIMIT_PER_MINUTE"):
             values["rate_limit_per_minute"] = int(env["HUB_RATE_LIMIT_PER_MINUTE"])
+        if env.get("HUB_MAX_HOOK_SUBSCRIPTIONS"):
+            values["max_hook_subscriptions"] = int(env["HUB_MAX_HOOK_SUBSCRIPTIONS"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -1,7 +1,10 @@
 """Idempotency-Key on POST requests: a retried request gets the first answer and does nothing more.
 
+Keys belong to the API key that sent them (as in Stripe's API): two POS keys of one hub that
+happen to pick the same key each get their own answer.
+
 The record is inserted first, in the same transaction as the request's work, under the
-primary key (hub_id, key). A concurrent duplicate therefore waits on that key (PostgreSQL's
+primary key (api_key_id, key). A concurrent duplicate therefore waits on that key (PostgreSQL's
 unique index; SQLite's single writer) until the first commits, then finds the stored answer
 and replays it; if the first fails, its record rolls back with its work and the duplicate
 simply runs. So an answer is stored exactly when its work is committed.
@@ -11,18 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, request
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hub.auth import current_principal
+from hub.claims import claim
 from hub.db import Database
 from hub.errors import ProblemError
 from hub.models import IdempotencyRecord, utcnow
+from hub.runtime import get_runtime
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
@@ -63,30 +68,31 @@ def json_response(status: int, body: Any, *, replayed: bool = False) -> Response
     return response
 
 
-def _claim(session: Session, hub_id: str, key: str, digest: str) -> bool:
-    """Insert the record; False when the key is already taken (after waiting for its owner)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(IdempotencyRecord).values(
-        hub_id=hub_id, key=key, request_hash=digest, status_code=None, response_body=None,
-        created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["hub_id", "key"]).returning(IdempotencyRecord.key)
-    return session.execute(stmt).scalar_one_or_none() is not None
+def _sealed(body: Any, fields: Iterable[str], seal: Callable[[Any], Any]) -> Any:
+    """The body with each named top-level field passed through seal (encrypt or decrypt)."""
+    if not isinstance(body, dict):
+        return body
+    return {name: seal(value) if name in fields else value for name, value in body.items()}
 
 
-def idempotent(session: Session, hub_id: str, produce: Callable[[], tuple[int, Any]]) -> Response:
-    """Run produce() once per Idempotency-Key (when one is sent) inside the caller's transaction.
+def idempotent(session: Session, hub_id: str, produce: Callable[[], tuple[int, Any]], *,
+               sealed: tuple[str, ...] = ()) -> Response:
+    """Run produce() once per Idempotency-Key of the calling API key, inside the caller's transaction.
 
     produce returns (status, JSON body) and does its work in `session`; the answer is stored with
     that work. The same key with the same request replays the stored answer; with another
-    request it is a 409.
+    request it is a 409. Fields named in `sealed` (secrets) are stored encrypted, never in plain text.
     """
     key = presented_key()
     if key is None:
         return json_response(*produce())
     digest = request_hash()
-    if not _claim(session, hub_id, key, digest):
+    api_key_id = current_principal().key_id
+    if not claim(session, IdempotencyRecord, api_key_id=api_key_id, key=key, hub_id=hub_id,
+                 request_hash=digest, status_code=None, response_body=None, created_at=utcnow()):
         record = session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.hub_id == hub_id, IdempotencyRecord.key == key)
+            select(IdempotencyRecord)
+            .where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
             .execution_options(populate_existing=True)
         ).scalar_one()
         if record.request_hash != digest:
@@ -98,11 +104,12 @@ def idempotent(session: Session, hub_id: str, produce: Callable[[], tuple[int, A
         if record.status_code is None:
             raise ProblemError(409, f"A request with this {HEADER} is still in progress; try again shortly.",
                                headers={"Retry-After": "1"})
-        return json_response(record.status_code, record.response_body, replayed=True)
+        body = _sealed(record.response_body, sealed, get_runtime().vault.decrypt_json)
+        return json_response(record.status_code, body, replayed=True)
     status, body = produce()
-    record = session.get(IdempotencyRecord, (hub_id, key))
+    record = session.get(IdempotencyRecord, (api_key_id, key))
     record.status_code = status
-    record.response_body = body
+    record.response_body = _sealed(body, sealed, get_runtime().vault.encrypt_json)
     return json_response(status, body)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -19,6 +20,8 @@ from hub.config import Settings
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "hub"
+# rq job states in which a job has yet to run: enqueueing its id again only adds a duplicate entry.
+WAITING_STATES = frozenset({"queued", "deferred", "scheduled"})
 
 
 def resolve(func_path: str) -> Any:
@@ -40,6 +43,9 @@ class JobQueue(Protocol):
 
     def ping(self) -> bool:
         """True when the queue's backend answers."""
+
+    def waiting(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of job_ids whose job is queued and has not started yet."""
 
 
 class InProcessQueue:
@@ -67,6 +73,13 @@ class InProcessQueue:
             self._futures.discard(future)
             if job_id and self._live.get(job_id) is future:
                 del self._live[job_id]
+
+    def waiting(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of job_ids submitted and not yet started."""
+        with self._lock:
+            live = {job_id: self._live.get(job_id) for job_id in job_ids}
+        return {job_id for job_id, future in live.items()
+                if future is not None and not future.running() and not future.done()}
 
     @staticmethod
     def _run(func_path: str, args: tuple[Any, ...]) -> None:
@@ -110,6 +123,21 @@ class RqQueue:
                                failure_ttl=86400, job_timeout=300)
         except Exception:  # noqa: BLE001
             log.warning("could not enqueue %s%r; the sweep will retry", func_path, args, exc_info=True)
+
+    def waiting(self, job_ids: Iterable[str]) -> set[str]:
+        """Those of job_ids whose rq job is still to run, asked in one round trip; none when Redis fails."""
+        from rq.job import Job
+
+        ids = list(job_ids)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id in ids:
+                pipe.hget(Job.key_for(job_id), "status")
+            statuses = pipe.execute()
+        except Exception:  # noqa: BLE001 - then every job counts as lost, and the enqueue logs the outage
+            return set()
+        return {job_id for job_id, status in zip(ids, statuses, strict=True)
+                if status is not None and status.decode() in WAITING_STATES}
 
     def ping(self) -> bool:
         """True when Redis answers."""

@@ -1,4 +1,5 @@
-"""Per-key request limits: a fixed one-minute window, shared through Redis when configured."""
+"""Request limits per key (an API key, a callback's connection or source): a fixed one-minute window,
+shared through Redis when configured."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ def _count_in_redis(redis, key_id: str, window: int) -> int:  # noqa: ANN001
     return int(pipe.execute()[0])
 
 
-def check_rate_limit(key_id: str) -> None:
-    """Count one request for this key; 429 with Retry-After past the per-minute limit."""
+def check_rate_limit(key_id: str, who: str = "This key") -> None:
+    """Count one request for this key; 429 with Retry-After past the per-minute limit.
+
+    `who` names the caller in the answer ("This key", "This connection's callbacks", ...).
+    """
     runtime = get_runtime()
     limit = runtime.settings.rate_limit_per_minute
     if limit <= 0:
@@ -46,6 +50,6 @@ def check_rate_limit(key_id: str) -> None:
         count = _count_locally(key_id, window)
     if count > limit:
         retry_after = max(1, int(60 - (now % 60)) + 1)
-        raise ProblemError(429, f"This key made more than {limit} requests this minute; "
+        raise ProblemError(429, f"{who} made more than {limit} requests this minute; "
                            f"retry after {retry_after} seconds.",
                            headers={"Retry-After": str(retry_after)})

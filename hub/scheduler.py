@@ -28,6 +28,7 @@ class Sweep:
 
 def registered_sweeps() -> list[Sweep]:
     """The explicit list of sweeps the scheduler runs."""
+    from hub.callbacks import purge_old_callback_events
     from hub.deliveries import sweep_deliveries
     from hub.hooks.sweep import sweep_hook_deliveries
     from hub.idempotency import purge_expired
@@ -40,6 +41,7 @@ def registered_sweeps() -> list[Sweep]:
         Sweep("polls", 2, schedule_due_polls),
         Sweep("deliveries", 5, sweep_deliveries),
         Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
+        Sweep("callback_events", 3600, lambda rt: purge_old_callback_events(rt.db)),
     ]
 
 

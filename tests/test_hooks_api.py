@@ -1,13 +1,16 @@
 """REST hook subscriptions: create (secret shown once), list, delete, tenant isolation, target checks."""
 
+import json
+from dataclasses import replace
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub import create_app
-from hub.models import HookSubscription
+from hub.models import HookSubscription, IdempotencyRecord
 from hub.runtime import get_runtime
 from hub.schemas import validate
-from tests.conftest import build_tenant, make_settings
+from tests.conftest import build_tenant, make_settings, run_concurrently
 
 TARGET = "http://127.0.0.1:9/hooks/zap"
 
@@ -139,3 +142,69 @@ def test_subscriptions_of_one_hub_are_listed_newest_first(client, tenant):
     with get_runtime().db.session() as s:
         stored = s.scalars(select(HookSubscription.id).where(HookSubscription.hub_id == tenant.hub_id))
         assert set(stored) == {first, second}
+
+
+def test_a_retried_subscribe_with_an_idempotency_key_creates_one_subscription_and_replays_it(backend_client,
+                                                                                              backend_tenant):
+    headers = {**backend_tenant.auth(), "Idempotency-Key": "zap-42-subscribe"}
+    body = {"trigger": "new_purchase", "target_url": TARGET}
+    first = backend_client.post("/v1/hooks", json=body, headers=headers)
+    again = backend_client.post("/v1/hooks", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    listed = backend_client.get("/v1/hooks", headers=backend_tenant.auth()).get_json()
+    assert [h["id"] for h in listed] == [first.get_json()["id"]]
+
+
+def test_the_replayable_answer_of_a_subscribe_does_not_store_the_secret_in_plain_text(client, tenant):
+    secret = client.post("/v1/hooks", json={"trigger": "new_purchase", "target_url": TARGET},
+                         headers={**tenant.auth(), "Idempotency-Key": "k-secret"}).get_json()["secret"]
+    with get_runtime().db.session() as s:
+        stored = s.scalars(select(IdempotencyRecord.response_body)
+                           .where(IdempotencyRecord.hub_id == tenant.hub_id)).all()
+    assert len(stored) == 1 and secret not in json.dumps(stored)
+
+
+@pytest.fixture
+def capped_app(backend_settings):
+    """The app on each backend with room for three hook subscriptions per hub."""
+    app = create_app(replace(backend_settings, max_hook_subscriptions=3))
+    yield app
+    app.extensions["hub_runtime"].queue.drain()
+
+
+def test_a_hub_at_its_subscription_limit_gets_a_409_naming_the_limit_and_how_to_free_a_place(capped_app):
+    client, tenant = capped_app.test_client(), build_tenant(get_runtime())
+    for _ in range(3):
+        assert subscribe(client, tenant).status_code == 201
+    refused = subscribe(client, tenant)
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert "3" in problem["detail"] and "DELETE /v1/hooks/" in problem["detail"]
+    assert len(client.get("/v1/hooks", headers=tenant.auth()).get_json()) == 3
+
+
+def test_deleting_a_subscription_frees_a_place_under_the_limit(capped_app):
+    client, tenant = capped_app.test_client(), build_tenant(get_runtime())
+    ids = [subscribe(client, tenant).get_json()["id"] for _ in range(3)]
+    assert client.delete(f"/v1/hooks/{ids[0]}", headers=tenant.auth()).status_code == 204
+    assert subscribe(client, tenant).status_code == 201
+
+
+def test_the_limit_counts_each_hub_on_its_own(capped_app):
+    client = capped_app.test_client()
+    full, other = build_tenant(get_runtime()), build_tenant(get_runtime(), name="Other hub")
+    for _ in range(3):
+        subscribe(client, full)
+    assert subscribe(client, other).status_code == 201
+
+
+def test_concurrent_subscribes_never_exceed_the_limit(capped_app):
+    tenant = build_tenant(get_runtime())
+    statuses = run_concurrently(8, lambda: subscribe(capped_app.test_client(), tenant).status_code)
+    assert sorted(statuses) == [201] * 3 + [409] * 5
+    with get_runtime().db.session() as s:
+        assert s.scalar(select(func.count()).select_from(HookSubscription)
+                        .where(HookSubscription.hub_id == tenant.hub_id)) == 3

@@ -4,15 +4,20 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from rq import Worker
+from rq.job import Job
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from hub import create_app
-from hub.models import HookDelivery
+from hub.hooks.outbox import job_id
+from hub.hooks.sweep import sweep_hook_deliveries
+from hub.models import HookDelivery, utcnow
 from hub.runtime import get_runtime
 from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, build_tenant, make_settings
 from tests.test_hooks_delivery import Receiver, subscribe
@@ -75,3 +80,50 @@ def test_an_rq_worker_delivers_a_signed_event_within_a_second(rq_app, rq_worker)
         assert status == "succeeded"
     finally:
         receiver.close()
+
+
+BACKLOG = 200
+
+
+@pytest.fixture
+def backlog(rq_app):
+    """BACKLOG pending deliveries whose jobs wait in the rq queue (no worker runs); their job ids."""
+    queue = rq_app.extensions["hub_runtime"].queue.queue
+    tenant = build_tenant(get_runtime())
+    hook = subscribe(rq_app.test_client(), tenant, "http://127.0.0.1:9/never-called")
+    record(tenant, *[sale(f"B-{i}") for i in range(BACKLOG)])
+    with get_runtime().db.session() as s:
+        ids = s.scalars(select(HookDelivery.id).where(HookDelivery.subscription_id == hook["id"])).all()
+    yield [job_id(delivery_id) for delivery_id in ids]
+    queue.empty()
+
+
+def queued(rq_app, job_ids):
+    """How many times each of these job ids sits in the rq queue."""
+    queue = rq_app.extensions["hub_runtime"].queue.queue
+    entries = Counter(entry.decode() for entry in queue.connection.lrange(queue.key, 0, -1))
+    return Counter({job: entries[job] for job in job_ids})
+
+
+def sweep_at(now):
+    """Run the sweep as the scheduler would at `now`, past any other test's due deliveries."""
+    for _ in range(10):
+        sweep_hook_deliveries(get_runtime().db, now=now)
+
+
+def test_sweeping_a_backlog_again_and_again_keeps_one_queue_entry_per_delivery(rq_app, backlog):
+    assert set(queued(rq_app, backlog).values()) == {1}
+    for minutes in (3, 6, 9, 12, 15):
+        sweep_at(utcnow() + timedelta(minutes=minutes))
+    assert set(queued(rq_app, backlog).values()) == {1}
+
+
+def test_a_delivery_whose_job_vanished_from_redis_is_queued_again(rq_app, backlog):
+    lost = backlog[0]
+    queue = rq_app.extensions["hub_runtime"].queue.queue
+    # What a Redis flush does to this one job: its hash and its queue entry are gone.
+    queue.connection.delete(Job.key_for(lost))
+    queue.connection.lrem(queue.key, 0, lost)
+    sweep_at(utcnow() + timedelta(minutes=3))
+    counts = queued(rq_app, backlog)
+    assert counts[lost] == 1 and set(counts.values()) == {1}

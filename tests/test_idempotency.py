@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from hub.admin import add_connection
 from hub.idempotency import purge_expired
-from hub.models import ActionRun, Event, IdempotencyRecord, Purchase, utcnow
+from hub.keys import issue_key
+from hub.models import ActionRun, Connection, Event, IdempotencyRecord, Purchase, utcnow
 from hub.runtime import get_runtime
 from tests.conftest import run_concurrently
 
@@ -58,6 +60,32 @@ def test_keys_belong_to_one_hub(client, tenant, other_tenant):
     assert runs(other_tenant.hub_id) == 1
 
 
+def test_two_pos_keys_of_one_hub_sending_the_same_key_each_get_their_own_answer(backend_client,
+                                                                              backend_tenant):
+    rt = get_runtime()
+    with rt.db.session() as s:
+        second = add_connection(s, rt.vault, backend_tenant.hub_id, "push", "Gym fridge", {}, {})
+        second_key = issue_key(s, backend_tenant.hub_id, "pos", second.id).key
+    fridges = [(backend_tenant.connection_id, backend_tenant.auth("pos")),
+               (second.id, {"Authorization": f"Bearer {second_key}"})]
+    for connection_id, auth in fridges:
+        answer = backend_client.post("/v1/pos/heartbeat", json={},
+                                     headers={**auth, "Idempotency-Key": "hb-1"})
+        assert answer.status_code == 200
+        assert answer.headers.get("Idempotent-Replayed") is None
+        assert answer.get_json()["connection_id"] == connection_id
+    with rt.db.session() as s:
+        assert s.get(Connection, second.id).last_contact_at is not None
+
+
+def test_each_api_key_replays_only_its_own_answer(client, tenant):
+    post(client, tenant, {"items": [CAESAR]}, "shared", scope="admin")
+    post(client, tenant, {"items": [CAESAR]}, "shared")
+    again = post(client, tenant, {"items": [CAESAR]}, "shared")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert runs(tenant.hub_id) == 2
+
+
 def test_a_rejected_request_does_not_burn_its_key(client, tenant):
     assert post(client, tenant, {"items": [{"sku": "NEW"}]}, "k-1").status_code == 422
     assert post(client, tenant, {"items": [CAESAR]}, "k-1").status_code == 202
@@ -95,4 +123,5 @@ def test_keys_are_kept_a_day_and_then_purged(client, tenant):
     assert purge_expired(rt.db, now=utcnow() + timedelta(hours=23)) == 0
     assert purge_expired(rt.db, now=utcnow() + timedelta(hours=25)) >= 1
     with rt.db.session() as s:
-        assert s.get(IdempotencyRecord, (tenant.hub_id, "old")) is None
+        assert s.scalar(select(IdempotencyRecord).where(IdempotencyRecord.hub_id == tenant.hub_id,
+                                                         IdempotencyRecord.key == "old")) is None

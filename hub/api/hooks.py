@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from hub.api.triggers import check_known_params, limit_param
 from hub.auth import current_principal, require_scope
@@ -14,7 +14,8 @@ from hub.events import on_commit
 from hub.hooks.outbox import enqueue_deliveries
 from hub.hooks.signing import new_secret
 from hub.hooks.targets import UnsafeTarget, check_target
-from hub.models import Connection, HookDelivery, HookSubscription, Location, new_id, utcnow
+from hub.idempotency import idempotent
+from hub.models import Connection, HookDelivery, HookSubscription, Hub, Location, new_id, utcnow
 from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
@@ -53,6 +54,23 @@ def _check_filter_ids(session: Any, hub_id: str, filters: dict[str, str]) -> Non
         raise validation_error(errors)
 
 
+def _check_room(session: Any, hub_id: str, limit: int) -> None:
+    """409 when the hub already has `limit` subscriptions.
+
+    The hub row is locked first (FOR NO KEY UPDATE: rows that merely reference the hub are not
+    held up), so concurrent subscribes count one after another and never pass the limit together;
+    SQLite's single writer gives the same order.
+    """
+    session.execute(select(Hub.id).where(Hub.id == hub_id).with_for_update(key_share=True))
+    count = session.scalar(select(func.count()).select_from(HookSubscription)
+                           .where(HookSubscription.hub_id == hub_id))
+    if count >= limit:
+        raise ProblemError(409, f"This hub already has {count} hook subscriptions, its limit of {limit}. "
+                           "Delete one it no longer needs (DELETE /v1/hooks/<id>; GET /v1/hooks lists them) "
+                           "and subscribe again.", title="Hook subscription limit reached",
+                           slug="hook-limit-reached")
+
+
 def _subscription(session: Any, hook_id: str) -> HookSubscription:
     hub_id = current_principal().hub_id
     sub = session.scalar(select(HookSubscription).where(HookSubscription.id == hook_id,
@@ -64,8 +82,13 @@ def _subscription(session: Any, hook_id: str) -> HookSubscription:
 
 @blueprint.post("/v1/hooks")
 @require_scope("automation")
-def subscribe() -> tuple[Response, int]:
-    """Subscribe a target URL to a trigger; answers 201 with the signing secret (shown once)."""
+def subscribe() -> Response:
+    """Subscribe a target URL to a trigger; answers 201 with the signing secret (shown once).
+
+    With an Idempotency-Key, a retry replays the first answer, secret included (as Stripe does):
+    it goes to the same API key that sent the same key and body, which already saw it once; the
+    stored answer keeps the secret encrypted.
+    """
     body = validated_body("hooks/subscription.input.json")
     rt = get_runtime()
     try:
@@ -74,14 +97,19 @@ def subscribe() -> tuple[Response, int]:
         raise validation_error([{"path": "/target_url", "message": f"Target URL refused: {exc}."}]) from exc
     hub_id = current_principal().hub_id
     filters = body.get("filters") or {}
-    secret = new_secret()
     with rt.db.session() as session:
-        _check_filter_ids(session, hub_id, filters)
-        sub = HookSubscription(id=new_id("hook"), hub_id=hub_id, trigger=body["trigger"],
-                               target_url=body["target_url"], filters=filters,
-                               secret_encrypted=rt.vault.encrypt_json(secret), created_at=utcnow())
-        session.add(sub)
-        return jsonify(subscription_view(sub, secret)), 201
+
+        def produce() -> tuple[int, dict[str, Any]]:
+            _check_filter_ids(session, hub_id, filters)
+            _check_room(session, hub_id, rt.settings.max_hook_subscriptions)
+            secret = new_secret()
+            sub = HookSubscription(id=new_id("hook"), hub_id=hub_id, trigger=body["trigger"],
+                                   target_url=body["target_url"], filters=filters,
+                                   secret_encrypted=rt.vault.encrypt_json(secret), created_at=utcnow())
+            session.add(sub)
+            return 201, subscription_view(sub, secret)
+
+        return idempotent(session, hub_id, produce, sealed=("secret",))
 
 
 @blueprint.get("/v1/hooks")

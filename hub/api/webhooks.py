@@ -1,48 +1,78 @@
 """POST /v1/webhooks/<connection_id>: a vendor's native callback, checked with its signature scheme.
 
-A callback is a hint, never the only path: whatever records it carries are
-recorded (idempotently, so a redelivered event_id changes nothing), and the
-connection is made due for an early poll, which stays the backstop.
+A callback is a hint, never the only path: whatever records it carries are recorded, and the
+connection is made due for an early poll, which stays the backstop. Each vendor event is acted
+on once: its event id is stored with the work (hub.callbacks), and a redelivery or a replay of a
+signed callback answers 200 with "duplicate": true and does nothing (no contact, no early poll);
+a 2xx, because Square and Shopify retry every other answer.
+
+Order of checks, cheapest first and before any work: the rate limit (per connection; per source
+address for ids that take no callbacks), the connection (an unknown id and a connection that takes
+no callbacks get the same 404, without decrypting anything), then the signature.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
-from hub.connectors import build_connector
-from hub.connectors.base import Capability, ConnectorError
+from hub.callbacks import event_key, first_delivery
+from hub.connectors import build_connector, connector_class
+from hub.connectors.base import Capability, Connector, ConnectorError
 from hub.errors import ProblemError, not_found
 from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection
 from hub.polling import request_early_poll
 from hub.presence import record_contact
 from hub.purchases import record_purchases
+from hub.ratelimit import check_rate_limit
 from hub.refs import locations_by_external_id
-from hub.runtime import get_runtime
+from hub.runtime import Runtime, get_runtime
 
 blueprint = Blueprint("webhooks", __name__)
+
+ACCEPTING = "connection accepting callbacks"
+
+
+def _signed_connector(rt: Runtime, connection_id: str, body: bytes) -> Connector:
+    """The connection's connector once the callback is within its rate limit and correctly signed."""
+    with rt.db.session() as s:
+        connection = s.get(Connection, connection_id)
+    cls = connector_class(connection.type) if connection is not None else None
+    if cls is None or Capability.CALLBACKS not in cls.capabilities:
+        # Counted per source address: made-up ids must not each get a fresh allowance.
+        check_rate_limit(f"callback-source:{request.remote_addr}", "This address")
+        raise not_found(ACCEPTING)
+    check_rate_limit(f"callback:{connection_id}", "This connection's callbacks")
+    connector = build_connector(connection, rt.vault)
+    if not connector.verify_callback(request.headers, body, request.url):
+        raise ProblemError(401, "The callback's signature does not match this connection's signing key.")
+    return connector
+
+
+def _answer(event_id: Any, poll_scheduled: bool, duplicate: bool) -> Response:
+    return jsonify({"received": True, "event_id": None if event_id is None else str(event_id),
+                    "poll_scheduled": poll_scheduled, "duplicate": duplicate})
 
 
 @blueprint.post("/v1/webhooks/<connection_id>")
 def vendor_callback(connection_id: str) -> Response:
-    """Verify the vendor's signature, record what the callback carries, and poll early."""
+    """Verify the vendor's signature, then record what a new event carries and poll early."""
     rt = get_runtime()
     body = request.get_data(cache=True)
-    with rt.db.session() as s:
-        connection = s.get(Connection, connection_id)
-        if connection is None:
-            raise not_found("connection")
-        connector = build_connector(connection, rt.vault)
-        if Capability.CALLBACKS not in connector.capabilities:
-            raise not_found("connection accepting callbacks")
-    if not connector.verify_callback(request.headers, body, request.url):
-        raise ProblemError(401, "The callback's signature does not match this connection's signing key.")
+    connector = _signed_connector(rt, connection_id, body)
     try:
         hint = connector.parse_callback(request.headers, body)
     except (ConnectorError, ValueError) as exc:
         raise ProblemError(400, f"The callback could not be read: {exc}") from exc
     with rt.db.session() as s:
         connection = s.get(Connection, connection_id)
+        if connection is None:  # deleted since the signature check
+            raise not_found(ACCEPTING)
+        # Claimed in the work's own transaction: if the work fails, the vendor's retry runs it.
+        if not first_delivery(s, connection_id, event_key(hint.event_id, body)):
+            return _answer(hint.event_id, poll_scheduled=False, duplicate=True)
         if hint.purchases:
             record_purchases(s, connection, hint.purchases, create_locations=True)
         if hint.inventory:
@@ -52,4 +82,4 @@ def vendor_callback(connection_id: str) -> Response:
         record_contact(s, connection)
         if hint.poll_now:
             request_early_poll(s, connection_id)
-    return jsonify({"received": True, "event_id": hint.event_id, "poll_scheduled": hint.poll_now})
+    return _answer(hint.event_id, poll_scheduled=hint.poll_now, duplicate=False)
