@@ -9,6 +9,7 @@ from flask import Flask
 
 from hub.config import Settings
 from hub.errors import install_error_handlers
+from hub.request_guard import install_request_guard
 from hub.runtime import Runtime, set_runtime
 
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hub_runtime"] = runtime
     install_error_handlers(app)
+    install_request_guard(app)
 
     from hub.api import BLUEPRINTS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
@@ -21,9 +22,11 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request body too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "The request does not match the contract",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -36,9 +39,11 @@ SLUGS = {
     405: "method-not-allowed",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-failed",
     429: "rate-limited",
+    431: "header-fields-too-large",
     500: "internal-error",
     503: "unavailable",
 }
@@ -80,6 +85,15 @@ def validation_error(errors: list[dict[str, str]], detail: str | None = None) ->
     return ProblemError(422, detail, errors=errors)
 
 
+# RFC 3986 pchar and "/": what may stand unescaped in a path.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def request_uri() -> str:
+    """The request's path as a valid URI reference: spaces, NUL, non-ASCII and the like percent-encoded."""
+    return quote(request.path, safe=_PATH_SAFE, errors="replace")
+
+
 def problem_response(problem: ProblemError) -> Response:
     """Render a ProblemError as an application/problem+json response."""
     body: dict[str, Any] = {
@@ -90,7 +104,7 @@ def problem_response(problem: ProblemError) -> Response:
         "errors": problem.errors,
     }
     if request:
-        body["instance"] = request.path
+        body["instance"] = request_uri()
     response = Response(json.dumps(body), status=problem.status, mimetype="application/problem+json")
     for name, value in problem.headers.items():
         response.headers[name] = value

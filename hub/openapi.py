@@ -14,6 +14,14 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from hub import schemas
+from hub.request_guard import (
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+    MAX_URL_BYTES,
+    SERVER_MAX_HEADER_BYTES,
+    SERVER_MAX_HEADERS,
+    SERVER_MAX_REQUEST_LINE,
+)
 
 TRIGGER_NAMES: tuple[str, ...] = ("new_purchase", "low_stock", "pos_offline", "pos_online")
 
@@ -25,14 +33,24 @@ _ERROR_TEXT = {
     401: "No API key, or the key is unknown or revoked.",
     403: "The API key's scope does not allow this endpoint.",
     404: "No such object in this hub.",
-    409: "The Idempotency-Key was already used with a different request body.",
+    409: "The Idempotency-Key was already used with a different request body, or (POST /v1/hooks) the hub "
+         "has reached its limit of hook subscriptions: delete one with DELETE /v1/hooks/{id}.",
     413: "The request body is too large.",
+    414: f"The URL is longer than {MAX_URL_BYTES} bytes. Past a request line of {SERVER_MAX_REQUEST_LINE} "
+         "bytes the web server itself refuses it, with a text/html page.",
+    415: "The request body is not declared as JSON: send it with Content-Type: application/json "
+         "(application/*+json and charset=utf-8 are fine; a body without Content-Type is read as JSON).",
     422: "The request does not match its contract; every rejected field is listed in errors.",
     429: "Too many requests; retry after the number of seconds in the Retry-After header.",
+    431: f"More than {MAX_HEADERS} header fields, or one longer than {MAX_HEADER_BYTES} bytes. Past "
+         f"{SERVER_MAX_HEADERS} fields or {SERVER_MAX_HEADER_BYTES} bytes the web server itself refuses the "
+         "request, with a text/html page.",
     503: "The service cannot reach its database or queue.",
 }
 _AUTHED_ERRORS = (401, 403, 429)
-_BODY_ERRORS = (400, 413, 422)
+_BODY_ERRORS = (400, 413, 415, 422)
+# Any request can be too large in its URL or headers (hub/request_guard.py).
+_SIZE_ERRORS = (414, 431)
 
 
 @dataclass(frozen=True)
@@ -251,7 +269,7 @@ ROUTES: list[Route] = [
     Route(
         "POST", "/v1/pos/heartbeat", "heartbeat", "Send a heartbeat",
         schemas.schema("pos/heartbeat.input.json")["description"], "POS", _POS,
-        request="pos/heartbeat.input.json", response="pos/heartbeat.output.json",
+        request="pos/heartbeat.input.json", request_optional=True, response="pos/heartbeat.output.json",
         errors=(*_AUTHED_ERRORS, *_BODY_ERRORS),
     ),
     Route(
@@ -267,10 +285,26 @@ ROUTES: list[Route] = [
     Route(
         "POST", "/v1/webhooks/{connection_id}", "vendor_callback", "Receive a POS vendor's webhook",
         "Accepts a POS vendor's native webhook (Square, Shopify, ...) for the connection, after checking "
-        "that vendor's signature scheme. The body is the vendor's own format.", "Vendor callbacks", (),
+        "that vendor's signature scheme. The body is the vendor's own format. Each vendor event is acted on "
+        "once: a redelivered event (same event id, kept for 7 days) answers 200 with duplicate true and "
+        "changes nothing. Callbacks are limited per connection (per source address for unknown ids).",
+        "Vendor callbacks", (),
         path_params=(("connection_id", "The hub's id of the POS connection the callback is for."),),
         errors=(400, 401, 404, 413, 429), response_description="The callback was accepted.",
         inline_request={"description": "The vendor's own webhook payload."},
+        inline_response={
+            "type": "object",
+            "required": ["received", "event_id", "poll_scheduled", "duplicate"],
+            "properties": {
+                "received": {"type": "boolean", "const": True},
+                "event_id": {"type": ["string", "null"],
+                             "description": "The vendor's event id, if it sent one."},
+                "poll_scheduled": {"type": "boolean",
+                                   "description": "An early poll of the connection is due."},
+                "duplicate": {"type": "boolean",
+                              "description": "This event was received before; nothing was done this time."},
+            },
+        },
     ),
     Route(
         "GET", "/v1/admin/connector-types", "admin_list_connector_types", "List POS connector types",
@@ -388,6 +422,8 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
     if status == 429:
         response["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    if status in _SIZE_ERRORS:
+        response["content"]["text/html"] = {"schema": {"type": "string"}}
     return response
 
 
@@ -463,7 +499,9 @@ def _operation(route: Route) -> dict[str, Any]:
             "description": "Not modified: the If-None-Match tag is still current.",
             "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
         }
-    for status in sorted(set(route.errors)):
+    # A malformed Idempotency-Key (blank, too long) is a 400 wherever the header is taken.
+    implied = (*_SIZE_ERRORS, *((400,) if route.idempotent else ()))
+    for status in sorted({*route.errors, *implied}):
         responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
     operation["responses"] = responses
     return operation
@@ -499,7 +537,7 @@ def _shared_components() -> dict[str, Any]:
                 "required": False,
                 "description": "Any unique text; a retried request with the same key and body gets the first "
                 "answer again and changes nothing more. The same key with another body is refused with 409.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
             },
             "If-None-Match": {
                 "name": "If-None-Match",
@@ -534,7 +572,11 @@ def build_openapi(base_url: str = "") -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Connects point-of-sale systems (smart fridges, kiosks, tills) to the food "
             "company's catalog, with triggers, actions and lookups for Zapier, n8n and Make. Every "
-            "error is an RFC 9457 problem (application/problem+json).",
+            "error is an RFC 9457 problem (application/problem+json), with one exception: a request "
+            "that is not valid HTTP/1.1, or whose request line or headers pass the web server's own limits "
+            f"({SERVER_MAX_REQUEST_LINE} bytes of request line, {SERVER_MAX_HEADERS} header fields, "
+            f"{SERVER_MAX_HEADER_BYTES} bytes in one field), is refused by the web server before it reaches "
+            "the API, with a text/html 400, 414 or 431 page.",
         },
         "servers": [{"url": base_url or "/"}],
         "tags": [{"name": tag} for tag in dict.fromkeys(route.tag for route in ROUTES)],

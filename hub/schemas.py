@@ -18,21 +18,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from hub.untrusted_json import json_pointer
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 BASE_URI = "https://pos-hub.dev/schemas/"
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 def _is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    if not _RFC3339.match(value):
+    if not _RFC3339.fullmatch(value):
         return False
     text = value.upper().replace("Z", "+00:00")
     # fromisoformat (3.11) only takes up to 6 fractional digits; RFC 3339 allows more.
@@ -49,7 +51,10 @@ def _is_uri(value: object) -> bool:
         return True
     if any(ch.isspace() for ch in value):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 address)
+        return False
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*$", parts.scheme or ""):
         return False
     if parts.scheme.lower() in ("http", "https"):
@@ -74,13 +79,61 @@ def _format_checker() -> FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
+def ecma_regex(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern in Python's syntax, for the two constructs that differ.
+
+    Python's ``$`` also matches before a final newline ("EUR\\n" would pass ``^[A-Z]{3}$``) and its
+    ``\\d`` matches the digits of every script; in ECMA-262 ``$`` ends the text and ``\\d`` is 0-9.
+    """
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            out.append(("0-9" if in_class else "[0-9]") if escaped == "d" else char + escaped)
+            index += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(ecma_regex(pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, _: dict[str, Any]) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12 with the pattern keyword matched as JSON Schema defines it.
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def _without_dialect(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "$schema"}
+
+
 @cache
 def _load() -> tuple[dict[str, dict[str, Any]], Registry]:
     documents: dict[str, dict[str, Any]] = {}
     for file in sorted(SCHEMA_DIR.rglob("*.json")):
         documents[file.relative_to(SCHEMA_DIR).as_posix()] = json.loads(file.read_text(encoding="utf-8"))
+    # Without "$schema", a $ref'd file is validated by our validator class rather than by the stock
+    # Draft 2020-12 one that jsonschema would pick for that dialect (and its Python-regex patterns).
     registry: Registry = Registry().with_resources(
-        (doc.get("$id", BASE_URI + path), Resource.from_contents(doc, default_specification=DRAFT202012))
+        (doc.get("$id", BASE_URI + path),
+         Resource(contents=_without_dialect(doc), specification=DRAFT202012))
         for path, doc in documents.items()
     )
     return documents, registry.crawl()
@@ -111,7 +164,7 @@ def example(path: str) -> Any:
 
 @cache
 def _validator(path: str) -> Draft202012Validator:
-    return Draft202012Validator(_document(path), registry=_load()[1], format_checker=FORMAT_CHECKER)
+    return _Validator(_without_dialect(_document(path)), registry=_load()[1], format_checker=FORMAT_CHECKER)
 
 
 def validate(path: str, instance: Any) -> list[dict[str, str]]:
@@ -154,10 +207,6 @@ _PATTERN_WORDS = {
 # Keywords whose failure means "this value has another shape altogether", used to pick
 # which alternative of a oneOf/anyOf the sender meant.
 _SHAPE_KEYWORDS = {"type", "const", "enum", "additionalProperties"}
-
-
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def _pointer_sort_key(pointer: str) -> tuple[tuple[int, int, str], ...]:
@@ -218,7 +267,7 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[str
                 title = properties.get(name, {}).get("title")
                 if title is None:
                     title = _titles_in_scope(root, error.absolute_schema_path).get(name)
-                yield _pointer([*parts, name]), f"{_label(title, [*parts, name])} is required."
+                yield json_pointer([*parts, name]), f"{_label(title, [*parts, name])} is required."
         return
     if keyword == "additionalProperties" and value is False and isinstance(error.instance, dict):
         known = set(subschema.get("properties", {}))
@@ -227,7 +276,7 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[str
             if name not in known and not any(p.search(name) for p in patterns):
                 allowed = ", ".join(sorted(known)) or "none"
                 yield (
-                    _pointer([*parts, name]),
+                    json_pointer([*parts, name]),
                     f"{_field_name([*parts, name])} is not a known field here (known fields: {allowed}).",
                 )
         return
@@ -239,7 +288,7 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[str
             return
 
     label = _label(subschema.get("title"), parts)
-    yield _pointer(parts), f"{label} {_expectation(keyword, value, error)}."
+    yield json_pointer(parts), f"{label} {_expectation(keyword, value, error)}."
 
 
 def _intended_branch(context: list[ValidationError]) -> list[ValidationError] | None:

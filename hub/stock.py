@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.models import Hub, InventoryLevel
+
+# The range of the quantity column (a 32-bit integer on PostgreSQL).
+QUANTITY_MIN = -(2**31)
+QUANTITY_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,17 @@ def _settle_threshold(session: Session, row_id: int, quantity: int, threshold: i
     return StockChange(quantity, threshold, crossed, rearmed)
 
 
+def _quantity_plus(delta: int) -> ColumnElement[int]:
+    """quantity + delta, held inside the column's range: sales far past the count never overflow it."""
+    # Every literal stays inside the column's type too, or PostgreSQL refuses the statement itself.
+    delta = max(-QUANTITY_MAX, min(QUANTITY_MAX, delta))
+    if delta < 0:
+        return case((InventoryLevel.quantity < QUANTITY_MIN - delta, QUANTITY_MIN),
+                    else_=InventoryLevel.quantity + delta)
+    return case((InventoryLevel.quantity > QUANTITY_MAX - delta, QUANTITY_MAX),
+                else_=InventoryLevel.quantity + delta)
+
+
 def change_stock(
     session: Session, hub_id: str, location_id: str, sku: str, delta: int, *, create: bool = True
 ) -> StockChange | None:
@@ -66,7 +81,7 @@ def change_stock(
     row = session.execute(
         update(InventoryLevel)
         .where(InventoryLevel.location_id == location_id, InventoryLevel.sku == sku)
-        .values(quantity=InventoryLevel.quantity + delta)
+        .values(quantity=_quantity_plus(delta))
         .returning(*_returning(hub_id))
     ).one_or_none()
     if row is None:

@@ -263,7 +263,7 @@ def test_every_flask_route_is_in_the_openapi_document(app):
     documented = {(method, _template(path)) for path, item in doc["paths"].items() for method in item}
     per_name = {
         "/v1/triggers/<name>": [f"/v1/triggers/{spec.name}" for spec in TRIGGERS],
-        "/v1/actions/<name>": [f"/v1/actions/{spec.name}" for spec in ACTIONS],
+        "/v1/actions/<action_name:name>": [f"/v1/actions/{spec.name}" for spec in ACTIONS],
     }
     missing = []
     for rule in app.url_map.iter_rules():

@@ -228,6 +228,16 @@ def test_vendor_callbacks_and_health_need_no_api_key() -> None:
     assert DOC["paths"]["/healthz"]["get"]["security"] == []
 
 
+def test_a_vendor_callback_answer_says_whether_the_event_was_a_duplicate() -> None:
+    answer = DOC["paths"]["/v1/webhooks/{connection_id}"]["post"]["responses"]["200"]
+    assert "duplicate" in answer["content"]["application/json"]["schema"]["required"]
+
+
+def test_the_hook_subscription_limit_is_documented_as_a_409() -> None:
+    response = _resolve(DOC["paths"]["/v1/hooks"]["post"]["responses"]["409"]["$ref"])
+    assert "limit of hook subscriptions" in response["description"]
+
+
 def test_pos_endpoints_are_for_pos_keys_only() -> None:
     for route in ROUTES:
         if route.path.startswith("/v1/pos/"):

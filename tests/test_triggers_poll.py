@@ -171,10 +171,14 @@ def test_the_sku_filter_of_low_stock_keeps_only_that_item(client, tenant):
     assert [(i["sku"], i["quantity"]) for i in items] == [("SAL-GREEK", 0)]
 
 
-def test_an_empty_filter_value_is_refused(client, tenant):
-    response = client.get("/v1/triggers/low_stock?location_id=", headers=tenant.auth())
-    assert response.status_code == 422
-    assert response.get_json()["errors"][0]["path"] == "/location_id"
+@pytest.mark.parametrize("empty", ["location_id=", "location_id=&sku=", "connection_id=%20"])
+def test_an_empty_filter_value_means_all(client, tenant, empty):
+    # The filters are documented as "empty for all": Zapier and n8n send a field left blank as "".
+    count(tenant, "fridge-1", "SAL-CAESAR", 1, threshold=3)
+    count(tenant, "fridge-2", "SAL-GREEK", 0, threshold=3)
+    response = client.get(f"/v1/triggers/low_stock?{empty}", headers=tenant.auth())
+    assert response.status_code == 200
+    assert sorted(i["sku"] for i in response.get_json()) == ["SAL-CAESAR", "SAL-GREEK"]
 
 
 def test_another_hubs_events_never_appear(backend_client, backend_tenant):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
-from sqlalchemy import select
+import re
 
-from actions import action_named
+from flask import Blueprint, Response
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy import select
+from werkzeug.routing import BaseConverter
+
+from actions import ACTIONS, action_named
 from hub.auth import current_principal, require_scope
 from hub.deliveries import redrive_dead, run_payload
 from hub.errors import ProblemError, not_found, validation_error
@@ -17,8 +21,28 @@ from hub.schemas import validate
 
 blueprint = Blueprint("actions", __name__)
 
+_ACTION_NAMES = "|".join(re.escape(action.name) for action in ACTIONS)
 
-@blueprint.post("/v1/actions/<name>")
+
+class ActionNameConverter(BaseConverter):
+    """A path segment naming an action: POST /v1/actions/<name> takes nothing else."""
+
+    regex = f"(?:{_ACTION_NAMES})"
+
+
+class RunIdConverter(BaseConverter):
+    """A path segment that is no action's name, so that /v1/actions/update_menu offers only POST and
+    /v1/actions/<id> only GET, as /openapi.json says (its concrete paths win over templated ones)."""
+
+    regex = f"(?!(?:{_ACTION_NAMES})(?![^/]))[^/]+"
+
+
+@blueprint.record_once
+def _register_converters(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.update(action_name=ActionNameConverter, run_id=RunIdConverter)
+
+
+@blueprint.post("/v1/actions/<action_name:name>")
 @require_scope("automation")
 def run_action(name: str) -> Response:
     """Validate, write the change and its deliveries in one transaction, answer 202 with the run."""
@@ -44,7 +68,7 @@ def _run(session, hub_id: str, run_id: str) -> ActionRun:  # noqa: ANN001
     return run
 
 
-@blueprint.get("/v1/actions/<run_id>")
+@blueprint.get("/v1/actions/<run_id:run_id>")
 @require_scope("automation")
 def get_action_run(run_id: str) -> Response:
     """The run's progress and each delivery's status, attempts and last error."""

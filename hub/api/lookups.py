@@ -14,16 +14,28 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from hub.api.triggers import check_known_params, limit_param, text_filters
 from hub.auth import current_principal, require_scope
 from hub.connectors import connector_class
+from hub.errors import validation_error
 from hub.models import Connection, Coupon, Location, MenuItem
 from hub.refs import iso
 from hub.runtime import get_runtime
 
 blueprint = Blueprint("lookups", __name__)
 
+Q_MAX_LENGTH = 200  # the q parameter's maxLength in /openapi.json
+
+
+def search_text() -> str:
+    """The q parameter, trimmed and lowercased ("" when absent); 422 on /q when longer than allowed."""
+    q = request.args.get("q", "")
+    if len(q) > Q_MAX_LENGTH:
+        message = f"'q' must have at most {Q_MAX_LENGTH} characters."
+        raise validation_error([{"path": "/q", "message": message}])
+    return q.strip().lower()
+
 
 def _search(columns: list[Any]) -> ColumnElement[bool] | None:
     """Case-insensitive 'contains q' over the columns, or None without q."""
-    q = request.args.get("q", "").strip().lower()
+    q = search_text()
     if not q:
         return None
     return or_(*(func.lower(column).contains(q, autoescape=True) for column in columns))

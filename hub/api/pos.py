@@ -29,6 +29,9 @@ from hub.schemas import validate
 
 blueprint = Blueprint("pos", __name__)
 
+# Amounts have at most 12 digits before the decimal point, in the input and in the trigger's output.
+AMOUNT_LIMIT = Decimal(10) ** 12
+
 
 def _connection(session: Session) -> Connection:
     principal = current_principal()
@@ -42,6 +45,24 @@ def _note_contact_despite_error() -> None:
     """A rejected call still shows the POS is alive; recorded in its own transaction."""
     with get_runtime().db.session() as session:
         record_contact(session, _connection(session))
+
+
+def _amount_errors(items: list[dict[str, Any]], batch: bool) -> list[dict[str, str]]:
+    """Lines whose quantity times unit price, or whose computed total, is too large to be an amount."""
+    errors = []
+    for index, item in enumerate(items):
+        prefix = f"/purchases/{index}" if batch else ""
+        totals = [Decimal(line["unit_price"]) * line["quantity"] for line in item["lines"]]
+        too_large = [{"path": f"{prefix}/lines/{number}/quantity",
+                      "message": f"Quantity times unit price is {total}, more than an amount can be (at "
+                                 "most 12 digits before the decimal point)."}
+                     for number, total in enumerate(totals) if abs(total) >= AMOUNT_LIMIT]
+        if not too_large and "total" not in item and abs(sum(totals)) >= AMOUNT_LIMIT:
+            too_large.append({"path": f"{prefix}/lines",
+                              "message": "The lines add up to more than an amount can be (at most 12 digits "
+                                         "before the decimal point); send the total."})
+        errors += too_large
+    return errors
 
 
 def _purchase_record(item: dict[str, Any]) -> PurchaseRecord:
@@ -64,6 +85,8 @@ def post_purchases() -> Response:
     body = validated_body("pos/purchases.input.json")
     batch = "purchases" in body
     items = body["purchases"] if batch else [body]
+    if errors := _amount_errors(items, batch):
+        raise validation_error(errors)
     records = [_purchase_record(item) for item in items]
     try:
         with get_runtime().db.session() as session:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from hub import schemas
 from hub.auth import current_principal, require_scope
 from hub.errors import ProblemError, validation_error
 from hub.runtime import get_runtime
@@ -15,8 +19,8 @@ from triggers.base import poll
 blueprint = Blueprint("triggers", __name__)
 
 PAGING = ("limit", "since_id", "before_id")
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
+PAGING_SCHEMA = "common/trigger_paging.json"
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def check_known_params(allowed: Iterable[str]) -> None:
@@ -34,38 +38,39 @@ def check_known_params(allowed: Iterable[str]) -> None:
 def int_param(name: str, minimum: int, maximum: int | None = None, default: int | None = None) -> int | None:
     """A whole-number query parameter within bounds, or its default; 422 on /<name> otherwise."""
     raw = request.args.get(name)
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return default
     bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of {minimum} or more"
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = None
+    text = raw.strip()
+    # ASCII digits only (int() also takes "1_000" and other scripts' digits); the length cap keeps
+    # int() away from endless literals.
+    value = int(text) if _WHOLE_NUMBER.fullmatch(text) and len(text) <= 40 else None
     if value is None or value < minimum or (maximum is not None and value > maximum):
         message = f"'{name}' must be a whole number {bounds}."
         raise validation_error([{"path": f"/{name}", "message": message}])
     return value
 
 
+@cache
+def _paging_property(name: str) -> dict[str, Any]:
+    return schemas.schema(PAGING_SCHEMA)["properties"][name]
+
+
+def paging_param(name: str) -> int | None:
+    """A paging parameter (limit, since_id, before_id) within the bounds its schema declares."""
+    prop = _paging_property(name)
+    return int_param(name, prop["minimum"], prop["maximum"], prop.get("default"))
+
+
 def limit_param() -> int:
-    """The limit parameter: 1 to 500, default 100."""
-    return int_param("limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
+    """The limit parameter: 1 to 500, default 100 (common/trigger_paging.json)."""
+    return paging_param("limit") or _paging_property("limit")["default"]
 
 
 def text_filters(names: Iterable[str]) -> dict[str, str]:
-    """The given filter parameters that are present; empty values are refused."""
-    found: dict[str, str] = {}
-    errors = []
-    for name in names:
-        if name not in request.args:
-            continue
-        value = request.args[name].strip()
-        if not value:
-            errors.append({"path": f"/{name}", "message": f"'{name}' must not be empty."})
-        found[name] = value
-    if errors:
-        raise validation_error(errors)
-    return found
+    """The given filter parameters that have a value; an empty one means no filter (all)."""
+    values = {name: request.args.get(name, "").strip() for name in names}
+    return {name: value for name, value in values.items() if value}
 
 
 @blueprint.get("/v1/triggers/<name>")
@@ -78,8 +83,8 @@ def poll_trigger(name: str) -> Response:
         raise ProblemError(404, f"No trigger named '{name}'. Known triggers: {known}.")
     check_known_params(PAGING + spec.filters)
     limit = limit_param()
-    since_id = int_param("since_id", 0)
-    before_id = int_param("before_id", 1)
+    since_id = paging_param("since_id")
+    before_id = paging_param("before_id")
     filters = text_filters(spec.filters)
     with get_runtime().db.session() as session:
         items = poll(session, spec, current_principal().hub_id, filters=filters, limit=limit,
