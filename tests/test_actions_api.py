@@ -124,8 +124,10 @@ def test_deliveries_are_written_with_the_run_in_one_transaction(client, tenant, 
         add_connection(s, rt.vault, tenant.hub_id, "recording", "Berlin", {"log": str(tmp_path / "log")})
     body = post(client, tenant, "update_menu", {"items": [CAESAR]}).get_json()
     with rt.db.session() as s:
-        statuses = sorted(s.scalars(select(Delivery.status).where(Delivery.action_run_id == body["id"])))
-    assert statuses[1] == "skipped" and len(statuses) == 2
+        statuses = list(s.scalars(select(Delivery.status).where(Delivery.action_run_id == body["id"])))
+    # The pushable delivery's job may already have run (in-process queue), so only its existence is pinned.
+    assert len(statuses) == 2 and statuses.count("skipped") == 1
+    assert {"pending", "in_progress", "succeeded"} & set(statuses)
 
 
 def test_publish_coupon_saves_the_coupon(client, tenant):
