@@ -1,8 +1,8 @@
-"""Database engine and sessions: SQLite (WAL) by default, PostgreSQL through DATABASE_URL."""
+"""Database engine and sessions (SQLite with WAL by default, PostgreSQL through DATABASE_URL); on_commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _databases: dict[str, Database] = {}
+_AFTER_COMMIT = "after_commit"
 
 
 def normalize_url(url: str) -> str:
@@ -43,6 +44,20 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run callback once this session's transaction commits (e.g. to enqueue a job); dropped on rollback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -57,6 +72,9 @@ class Database:
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # On this database's sessions, not SQLAlchemy's global Session class: nothing else is affected.
+        event.listen(self.sessions, "after_commit", _run_after_commit)
+        event.listen(self.sessions, "after_rollback", _drop_after_rollback)
 
     @property
     def is_sqlite(self) -> bool:

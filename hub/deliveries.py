@@ -1,70 +1,57 @@
 """Deliveries: pushing an action run's changes to each POS, retried until accepted or dead.
 
-The database is the record. An action writes its deliveries in the same transaction as its
-catalog change (an outbox) and enqueues one job per delivery after commit. A job claims its
-delivery with a lease (a compare-and-set UPDATE), so duplicate jobs never push at once and
-only one delivery per connection is in flight. The sweep re-enqueues deliveries that are due
-or whose job was lost (Redis flushed, worker killed), so no delivery depends on Redis.
+Deliveries are a kind of leased work (hub.work): the database is the record, a job claims its
+delivery with a lease, and the engine's sweep re-enqueues deliveries that are due or whose job
+was lost, so no delivery depends on Redis. Particular to deliveries: an action writes them in
+the same transaction as its catalog change (an outbox), only one delivery per connection is in
+flight, and each pushes only what differs from what that POS last accepted.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from hub.catalog import Diff, coupon_diff, menu_diff, record_accepted
 from hub.connectors import build_connector, connector_class
-from hub.connectors.base import Capability, ConnectorError, ErrorKind
-from hub.events import on_commit
+from hub.connectors.base import Capability, ConnectorError
 from hub.models import ActionRun, Connection, Delivery, utcnow
 from hub.refs import iso
 from hub.runtime import Runtime, get_runtime
+from hub.work.backoff import Backoff
+from hub.work.failures import ErrorKind, Failure
+from hub.work.kind import IN_PROGRESS, PENDING, SUCCEEDED, Lease, TaskKind
+from hub.work.leases import claim as claim_item
+from hub.work.leases import fail, revive, settle
+from hub.work.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
-JOB = "hub.deliveries.run_delivery"
-# Longer than a job may run (rq's job timeout is 300 s), so a live worker never loses its lease.
-LEASE = timedelta(seconds=330)
-# Delays before attempts 2..8; the 8th failure is final.
-BACKOFF_SECONDS = (2, 10, 60, 300, 1800, 7200, 21600)
-MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
-# A pending delivery enqueued this long ago without being picked up has lost its job.
-LOST_AFTER = timedelta(seconds=60)
+ACTION_DELIVERIES = TaskKind(
+    name="delivery",
+    job="hub.deliveries.run_delivery",
+    table=Delivery,
+    # Longer than a job may run (rq's job timeout is 300 s), so a live worker never loses its lease.
+    lease=timedelta(seconds=330),
+    # Delays before attempts 2..8; the 8th failure is final.
+    backoff=Backoff(delays=(2, 10, 60, 300, 1800, 7200, 21600)),
+    lost_after=timedelta(seconds=60),
+)
 # When another delivery to the same connection is in flight, try again this much later.
 BUSY_DELAY = timedelta(seconds=3)
-SWEEP_BATCH = 500
 
 _CAPABILITY = {"skus": Capability.PUSH_MENU, "coupon_codes": Capability.PUSH_COUPONS}
 _WHAT = {"skus": "menu changes", "coupon_codes": "coupons"}
 _FETCH = {"skus": "GET /v1/pos/menu", "coupon_codes": "GET /v1/pos/coupons"}
 
 
-def job_id(delivery_id: str) -> str:
-    """The queue's job id of a delivery (rq allows only letters, digits, _ and -)."""
-    return f"delivery-{delivery_id}"
-
-
 def _payload_kind(payload: dict[str, Any]) -> str:
     return "skus" if "skus" in payload else "coupon_codes"
-
-
-def _enqueue(delivery_ids: list[str]) -> None:
-    queue = get_runtime().queue
-    for delivery_id in delivery_ids:
-        queue.enqueue(JOB, delivery_id, job_id=job_id(delivery_id))
-
-
-def enqueue_on_commit(session: Session, delivery_ids: list[str]) -> None:
-    """Enqueue the deliveries' jobs once this transaction has committed them."""
-    if delivery_ids:
-        ids = list(delivery_ids)
-        on_commit(session, lambda: _enqueue(ids))
 
 
 def skip_reason(connection: Connection, payload: dict[str, Any]) -> str | None:
@@ -93,41 +80,35 @@ def create_deliveries(session: Session, run: ActionRun, connections: list[Connec
     A connection that cannot receive this kind of change gets a skipped delivery saying why.
     """
     now = utcnow()
-    deliveries, due = [], []
+    deliveries = []
     for connection in connections:
         reason = skip_reason(connection, payload)
         changes = 0 if reason else len(diff_for(session, connection, payload).records)
         delivery = Delivery(hub_id=run.hub_id, action_run_id=run.id, connection_id=connection.id,
                             payload={**payload, "changes": changes},
-                            status="skipped" if reason else "pending",
+                            status="skipped" if reason else PENDING,
                             attempts=0, last_error=reason, enqueued_at=None if reason else now,
                             created_at=now, updated_at=now)
         session.add(delivery)
         deliveries.append(delivery)
     session.flush()
-    due = [d.id for d in deliveries if d.status == "pending"]
-    enqueue_on_commit(session, due)
+    enqueue_on_commit(session, get_runtime().queue, ACTION_DELIVERIES,
+                      [d.id for d in deliveries if d.status == PENDING])
     return deliveries
 
 
 def redrive_dead(session: Session, run: ActionRun) -> list[str]:
     """Make the run's dead deliveries pending again with fresh retries; their jobs run after commit."""
-    ids = list(session.scalars(
-        update(Delivery).where(Delivery.action_run_id == run.id, Delivery.hub_id == run.hub_id,
-                               Delivery.status == "dead")
-        .values(status="pending", attempts=0, next_attempt_at=None, leased_until=None, enqueued_at=utcnow())
-        .returning(Delivery.id)
-    ))
-    enqueue_on_commit(session, ids)
-    return ids
+    return revive(session, get_runtime().queue, ACTION_DELIVERIES, Delivery.action_run_id == run.id,
+                  Delivery.hub_id == run.hub_id, now=utcnow())
 
 
 # ---------- the job ----------
 
-def claim(session: Session, delivery_id: str, now: datetime | None = None) -> datetime | None:
-    """Lease the delivery if it is due (or its lease expired) and its connection is free.
+def claim(session: Session, delivery_id: str, now: datetime | None = None) -> Lease | None:
+    """Lease the delivery if it is due (or its lease expired) and no other delivery to its connection is.
 
-    Returns the lease's end, which also identifies the lease when the outcome is written.
+    A delivery that finds its connection busy is postponed by BUSY_DELAY, its attempt not counted.
     """
     now = now or utcnow()
     connection_id = session.scalar(select(Delivery.connection_id).where(Delivery.id == delivery_id))
@@ -137,44 +118,14 @@ def claim(session: Session, delivery_id: str, now: datetime | None = None) -> da
     session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
     other = aliased(Delivery)
     busy = exists().where(other.connection_id == connection_id, other.id != delivery_id,
-                          other.status == "in_progress", other.leased_until > now)
-    due = or_(
-        and_(Delivery.status == "pending",
-             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)),
-        and_(Delivery.status == "in_progress", Delivery.leased_until < now),
-    )
-    lease = now + LEASE
-    claimed = session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, due, ~busy)
-        .values(status="in_progress", leased_until=lease, attempts=Delivery.attempts + 1, enqueued_at=None,
-                updated_at=now)
-    ).rowcount == 1
-    if claimed:
-        return lease
-    session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, due, busy)
-        .values(status="pending", next_attempt_at=now + BUSY_DELAY, enqueued_at=None)
-    )
-    return None
-
-
-def _settle(session: Session, delivery_id: str, lease: datetime, **values: Any) -> bool:
-    """Write the outcome if the lease is still ours (compare-and-set); False when it was lost."""
-    return session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "in_progress",
-                               Delivery.leased_until == lease)
-        .values(leased_until=None, updated_at=utcnow(), **values)
-    ).rowcount == 1
-
-
-def retry_delay(attempts: int, error: ConnectorError) -> float | None:
-    """Seconds before the next attempt, or None when the delivery is dead."""
-    if error.kind == ErrorKind.PERMANENT or attempts >= MAX_ATTEMPTS:
-        return None
-    if error.kind == ErrorKind.RATE_LIMITED and error.retry_after is not None:
-        return error.retry_after
-    base = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
-    return base * random.uniform(0.8, 1.2)  # jitter spreads retries of many deliveries apart
+                          other.status == IN_PROGRESS, other.leased_until > now)
+    lease = claim_item(session, ACTION_DELIVERIES, delivery_id, now, unless=busy)
+    if lease is None:
+        session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, ACTION_DELIVERIES.claimable(now), busy)
+            .values(status=PENDING, next_attempt_at=now + BUSY_DELAY, leased_until=None)
+        )
+    return lease
 
 
 def run_delivery(delivery_id: str) -> str:
@@ -185,90 +136,45 @@ def run_delivery(delivery_id: str) -> str:
     if lease is None:
         return "not_claimed"
     try:
-        return _attempt(rt, delivery_id, lease)
-    except ConnectorError as error:
-        return _failed(rt, delivery_id, lease, error)
+        return _attempt(rt, lease)
+    except ConnectorError as exc:
+        error = exc
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is retried like an outage
         log.exception("delivery %s failed unexpectedly", delivery_id)
-        return _failed(rt, delivery_id, lease,
-                       ConnectorError(ErrorKind.TRANSIENT, f"unexpected error: {type(exc).__name__}: {exc}"))
-
-
-def _attempt(rt: Runtime, delivery_id: str, lease: datetime) -> str:
+        error = ConnectorError(ErrorKind.TRANSIENT, f"unexpected error: {type(exc).__name__}: {exc}")
     with rt.db.session() as session:
-        delivery = session.get(Delivery, delivery_id)
+        status = fail(session, ACTION_DELIVERIES, lease, Failure(error.kind, str(error), error.retry_after),
+                      utcnow())
+    return {PENDING: "retrying", None: "lease_lost"}.get(status, status)
+
+
+def _attempt(rt: Runtime, lease: Lease) -> str:
+    with rt.db.session() as session:
+        delivery = session.get(Delivery, lease.item_id)
         connection = session.get(Connection, delivery.connection_id)
         reason = skip_reason(connection, delivery.payload)
         diff = None if reason else diff_for(session, connection, delivery.payload)
         payload = dict(delivery.payload)
     if reason is not None:
         with rt.db.session() as session:
-            _settle(session, delivery_id, lease, status="skipped", last_error=reason, next_attempt_at=None)
+            settle(session, ACTION_DELIVERIES, lease, status="skipped", last_error=reason,
+                   next_attempt_at=None)
         return "skipped"
     if diff.records:
         connector = build_connector(connection, rt.vault)
         # Same content, same key: a POS that honours idempotency keys applies a repeated push once.
-        key = f"{delivery_id}-{diff.digest()}"
+        key = f"{lease.item_id}-{diff.digest()}"
         if diff.kind == "item":
             connector.push_menu(diff.records, idempotency_key=key)
         else:
             connector.push_coupons(diff.records, idempotency_key=key)
     with rt.db.session() as session:
-        if not _settle(session, delivery_id, lease, status="succeeded", last_error=None, next_attempt_at=None,
-                       payload={**payload, "changes": len(diff.records)}):
-            log.warning("delivery %s lost its lease before it finished; outcome not recorded", delivery_id)
+        if not settle(session, ACTION_DELIVERIES, lease, status=SUCCEEDED, last_error=None,
+                      next_attempt_at=None, payload={**payload, "changes": len(diff.records)}):
+            log.warning("delivery %s lost its lease before it finished; outcome not recorded", lease.item_id)
             return "lease_lost"
         record_accepted(session, connection.id, diff)
-    return "succeeded"
-
-
-def _failed(rt: Runtime, delivery_id: str, lease: datetime, error: ConnectorError) -> str:
-    with rt.db.session() as session:
-        attempts = session.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0
-        delay = retry_delay(attempts, error)
-        message = str(error)[:2000]
-        if delay is None:
-            if error.kind != ErrorKind.PERMANENT:
-                message = f"{message} (gave up after {attempts} attempts)"
-            _settle(session, delivery_id, lease, status="dead", last_error=message, next_attempt_at=None)
-            return "dead"
-        _settle(session, delivery_id, lease, status="pending", last_error=message,
-                next_attempt_at=utcnow() + timedelta(seconds=delay), enqueued_at=None)
-        return "retrying"
-
-
-# ---------- the sweep ----------
-
-def sweep_deliveries(rt: Runtime, now: datetime | None = None) -> int:
-    """Enqueue deliveries that are due and have no live job; returns how many.
-
-    Due: pending and past next_attempt_at, never enqueued since (a retry) or enqueued over
-    LOST_AFTER ago (the job was lost), or in progress with an expired lease (the worker died).
-    Marking enqueued_at first keeps several schedulers from enqueueing the same delivery.
-    """
-    now = now or utcnow()
-    unqueued = or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at < now - LOST_AFTER)
-    due = or_(
-        and_(Delivery.status == "pending",
-             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now), unqueued),
-        and_(Delivery.status == "in_progress", Delivery.leased_until < now, unqueued),
-    )
-    with rt.db.session() as session:
-        # A delivery whose worker died on every attempt is given up rather than retried forever.
-        session.execute(
-            update(Delivery).where(Delivery.status == "in_progress", Delivery.leased_until < now,
-                                   Delivery.attempts >= MAX_ATTEMPTS)
-            .values(status="dead", leased_until=None, updated_at=now, next_attempt_at=None,
-                    last_error=f"the worker stopped during each of {MAX_ATTEMPTS} attempts")
-        )
-        candidates = list(session.scalars(select(Delivery.id).where(due).limit(SWEEP_BATCH)))
-        if not candidates:
-            return 0
-        ids = list(session.scalars(
-            update(Delivery).where(Delivery.id.in_(candidates), due).values(enqueued_at=now)
-            .returning(Delivery.id)))
-        enqueue_on_commit(session, ids)
-    return len(ids)
+    return SUCCEEDED
 
 
 # ---------- reading progress ----------

@@ -1,35 +1,28 @@
-"""Appending events: the immutable records that triggers are views over."""
+"""Appending events: the immutable records that triggers are views over.
+
+Consumers of new events (the hook outbox) are registered with `listen` by the runtime, so this
+module knows none of them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hub.hooks.outbox import record_deliveries
 from hub.models import Event, Hub, utcnow
 
 _LOCKED_KEY = "event_hub_locks"
+# Called with (session, event) for every new event, inside its transaction.
+_listeners: list[Callable[[Session, Event], None]] = []
 
 
-def on_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run callback after this session's transaction commits (e.g. to enqueue a job)."""
-    session.info.setdefault("after_commit", []).append(callback)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop("after_commit", [])
-    for callback in callbacks:
-        callback()
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop("after_commit", None)
+def listen(listener: Callable[[Session, Event], None]) -> None:
+    """Call listener(session, event) for every new event, inside the event's transaction (once each)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def emit(
@@ -65,10 +58,6 @@ def emit(
                    location_id=location_id, sku=sku, created_at=now)
     session.add(record)
     session.flush()
-    for listener in EVENT_LISTENERS:
+    for listener in _listeners:
         listener(session, record)
     return record
-
-
-# Called with (session, event) for every new event, inside its transaction (e.g. hook outbox).
-EVENT_LISTENERS: list[Callable[[Session, Event], None]] = [record_deliveries]

@@ -1,21 +1,22 @@
 """Polling POS connections: claimed in the database, run as jobs, cursors saved with their data.
 
-The scheduler claims due connections with a lease (FOR UPDATE SKIP LOCKED on
-PostgreSQL), so several scheduler processes never poll one connection twice;
-the poll itself runs as a job. Each page of purchases is committed together with
-the cursor that follows it, so a crash or error never skips purchases, and a
-POS that was unreachable for hours is caught up page by page on its return.
+Polls are a kind of leased work (hub.work) that recurs: the scheduler's sweep claims due
+connections with a lease when it queues their poll (FOR UPDATE SKIP LOCKED on PostgreSQL), so
+several scheduler processes never poll one connection twice, and the job carries the claim's
+token. Each page of purchases is committed together with the cursor that follows it, so a crash
+or error never skips purchases, and a POS that was unreachable for hours is caught up page by
+page on its return.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hub.connectors import build_connector
 from hub.connectors.base import Capability, ConnectorError, ErrorKind, LocationStatus
@@ -26,56 +27,73 @@ from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
 from hub.refs import locations_by_external_id
 from hub.runtime import Runtime, get_runtime
+from hub.work.backoff import Backoff
+from hub.work.kind import Lease, WorkKind
+from hub.work.leases import holding, settle
+from hub.work.queueing import mark_due, sweep
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 300
 MAX_PAGES_PER_POLL = 50
+
+
+@dataclass(frozen=True)
+class PollKind(WorkKind):
+    """Connections due a poll, each claimed (claimed_until, claimed_by) from when its job is queued."""
+
+    @property
+    def due_at(self) -> InstrumentedAttribute:
+        """When the next poll is due."""
+        return Connection.next_poll_at
+
+    def needs_job(self, now: datetime) -> ColumnElement[bool]:
+        """Polled connections that are due and not claimed (or whose claim ran out)."""
+        return and_(Connection.poll_interval_seconds > 0,
+                    or_(Connection.next_poll_at.is_(None), Connection.next_poll_at <= now),
+                    or_(Connection.claimed_until.is_(None), Connection.claimed_until < now))
+
+    def queued(self, now: datetime, token: str | None) -> dict[str, Any]:
+        """Claimed until the lease ends, under a new token unless its job still waits with the old one."""
+        claim = {"claimed_until": now + self.lease}
+        return claim if token is None else {**claim, "claimed_by": token}
+
+    def job_args(self, item_id: str, token: str) -> tuple[str, ...]:
+        """The connection and the claim's token."""
+        return (item_id, token)
+
+    def holds(self, lease: Lease) -> ColumnElement[bool]:
+        """Still claimed by this token (another scheduler re-claims it once the claim has run out)."""
+        return and_(Connection.id == lease.item_id, Connection.claimed_by == lease.token)
+
+    def released(self) -> dict[str, Any]:
+        """Unclaimed."""
+        return {"claimed_until": None, "claimed_by": None}
+
+
+POLLS = PollKind(
+    name="poll",
+    job="hub.polling.poll_connection",
+    table=Connection,
+    lease=timedelta(seconds=300),
+    # A failed poll is retried after its interval (at least 30 s), jittered so that a fleet that failed
+    # together does not retry together; a rate-limited one waits at least the vendor's Retry-After.
+    backoff=Backoff(delays=(30,), jitter=(1.0, 1.5), endless=True),
+    batch=20,
+)
 
 
 def claim_due(
     db: Database, now: datetime | None = None, limit: int = 20, connection_id: str | None = None
 ) -> list[tuple[str, str]]:
     """Claim connections whose poll is due (or just this one); returns (connection id, claim token) pairs."""
-    now = now or utcnow()
-    token = secrets.token_hex(8)
-    with db.session() as session:
-        due = (
-            select(Connection.id)
-            .where(Connection.poll_interval_seconds > 0,
-                   or_(Connection.next_poll_at.is_(None), Connection.next_poll_at <= now),
-                   or_(Connection.claimed_until.is_(None), Connection.claimed_until < now))
-            .order_by(Connection.next_poll_at.nulls_first())
-            .limit(limit)
-        )
-        if connection_id is not None:
-            due = due.where(Connection.id == connection_id)
-        if not db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        ids = list(session.scalars(due))
-        if not ids:
-            return []
-        session.execute(update(Connection).where(Connection.id.in_(ids))
-                        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claimed_by=token))
-    return [(cid, token) for cid in ids]
-
-
-def schedule_due_polls(rt: Runtime) -> int:
-    """The scheduler's sweep: claim due connections and enqueue one poll job each."""
-    claimed = claim_due(rt.db)
-    for connection_id, token in claimed:
-        rt.queue.enqueue("hub.polling.poll_connection", connection_id, token, job_id=f"poll-{connection_id}")
-    return len(claimed)
+    return mark_due(db, POLLS, now, only=connection_id, limit=limit)
 
 
 def poll_now(rt: Runtime, connection_id: str) -> bool:
     """Make one connection due and enqueue its poll at once; False when a poll is already running."""
     with rt.db.session() as session:
         request_early_poll(session, connection_id)
-    claimed = claim_due(rt.db, connection_id=connection_id)
-    for cid, token in claimed:
-        rt.queue.enqueue("hub.polling.poll_connection", cid, token, job_id=f"poll-{cid}")
-    return bool(claimed)
+    return sweep(rt.db, rt.queue, POLLS, only=connection_id) > 0
 
 
 def request_early_poll(session: Session, connection_id: str) -> None:
@@ -104,19 +122,13 @@ def _apply_status(session: Session, connection: Connection, statuses: list[Locat
         report_location(session, connection, location, status.online)
 
 
-def _owns_claim(session: Session, connection_id: str, token: str) -> Connection | None:
-    connection = session.get(Connection, connection_id)
-    if connection is None or connection.claimed_by != token:
-        return None
-    return connection
-
-
 def poll_connection(connection_id: str, token: str) -> None:
     """Poll one claimed connection: status, inventory, purchases; then schedule the next poll."""
     rt = get_runtime()
     db = rt.db
+    lease = Lease(connection_id, token)
     with db.session() as session:
-        connection = _owns_claim(session, connection_id, token)
+        connection = holding(session, POLLS, lease)
         if connection is None:
             return  # another scheduler re-claimed it after our lease ran out
         try:
@@ -125,7 +137,7 @@ def poll_connection(connection_id: str, token: str) -> None:
             connector = None
             setup_error = ConnectorError(ErrorKind.PERMANENT, f"cannot build the connector: {exc}")
     if connector is None:
-        _finish(db, connection_id, token, error=setup_error)
+        _finish(db, lease, error=setup_error)
         return
     capabilities = connector.capabilities
     try:
@@ -144,13 +156,13 @@ def poll_connection(connection_id: str, token: str) -> None:
         if Capability.PURCHASES in capabilities:
             _poll_purchases(db, connector, connection_id)
     except ConnectorError as exc:
-        _finish(db, connection_id, token, error=exc)
+        _finish(db, lease, error=exc)
         return
     except Exception as exc:  # noqa: BLE001 - a bug in one connector must not stop the others' polls
         log.exception("poll of %s failed", connection_id)
-        _finish(db, connection_id, token, error=ConnectorError(ErrorKind.TRANSIENT, f"internal error: {exc}"))
+        _finish(db, lease, error=ConnectorError(ErrorKind.TRANSIENT, f"internal error: {exc}"))
         return
-    _finish(db, connection_id, token)
+    _finish(db, lease)
 
 
 def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noqa: ANN001
@@ -169,24 +181,21 @@ def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noq
             return
 
 
-def _finish(db: Database, connection_id: str, token: str, error: ConnectorError | None = None) -> None:
+def _finish(db: Database, lease: Lease, error: ConnectorError | None = None) -> None:
+    """Release the claim if still ours, due again after the interval (or the backoff, after an error)."""
     now = utcnow()
     with db.session() as session:
-        connection = _owns_claim(session, connection_id, token)
+        connection = session.get(Connection, lease.item_id)
         if connection is None:
-            return
+            return  # deleted while it was polled
+        interval = connection.poll_interval_seconds
         if error is None:
-            record_contact(session, connection, now)
-            delay = connection.poll_interval_seconds
-            connection.last_error = None
+            delay = interval
         else:
-            log.warning("poll of %s failed: %s", connection_id, error)
-            connection.last_error = str(error)[:2000]
-            if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
-                delay = int(error.retry_after) + 1
-            else:
-                # Jittered, so a fleet that failed together does not retry together.
-                delay = int(max(connection.poll_interval_seconds, 30) * random.uniform(1.0, 1.5))
-        connection.next_poll_at = now + timedelta(seconds=delay)
-        connection.claimed_until = None
-        connection.claimed_by = None
+            log.warning("poll of %s failed: %s", lease.item_id, error)
+            delay = POLLS.backoff.delay(error.kind, error.retry_after, at_least=interval)
+        released = settle(session, POLLS, lease, next_poll_at=now + timedelta(seconds=delay),
+                          last_error=None if error is None else str(error)[:2000])
+        # Not ours any more: another scheduler re-claimed it after our lease ran out, and its poll reports.
+        if released and error is None:
+            record_contact(session, connection, now)

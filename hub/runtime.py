@@ -1,13 +1,19 @@
-"""The process's shared services: settings, database, vault and job queue."""
+"""The process's shared services (settings, database, vault, job queue) and the listeners wired to them."""
 
 from __future__ import annotations
 
 import threading
 from functools import cached_property
 
+from sqlalchemy.orm import Session
+
 from hub.config import Settings
 from hub.crypto import Vault
 from hub.db import Database, get_database
+from hub.events import listen
+from hub.hooks.outbox import record_deliveries
+from hub.jobs import JobQueue, make_queue
+from hub.models import Event
 
 
 class Runtime:
@@ -15,6 +21,8 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Every process builds a runtime, so in every process new events become hook deliveries.
+        listen(_record_hook_deliveries)
 
     @cached_property
     def db(self) -> Database:
@@ -27,10 +35,8 @@ class Runtime:
         return Vault.from_settings(self.settings)
 
     @cached_property
-    def queue(self):  # noqa: ANN201 - JobQueue, imported lazily to avoid a cycle
+    def queue(self) -> JobQueue:
         """The job queue: rq when REDIS_URL is set, in-process otherwise."""
-        from hub.jobs import make_queue
-
         return make_queue(self.settings)
 
     @cached_property
@@ -41,6 +47,11 @@ class Runtime:
         from redis import Redis
 
         return Redis.from_url(self.settings.redis_url)
+
+
+def _record_hook_deliveries(session: Session, event: Event) -> None:
+    """The hook outbox, its jobs queued on this process's queue once the event commits."""
+    record_deliveries(session, event, get_runtime().queue)
 
 
 _lock = threading.Lock()

@@ -12,7 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hub.callbacks import purge_old_callback_events
+from hub.deliveries import ACTION_DELIVERIES
+from hub.hooks.kind import HOOK_DELIVERIES
+from hub.idempotency import purge_expired
+from hub.polling import POLLS
+from hub.presence import sweep_offline
 from hub.runtime import Runtime
+from hub.work import queueing
+from hub.work.kind import WorkKind
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +34,18 @@ class Sweep:
     run: Callable[[Runtime], object]
 
 
+def _queueing(kind: WorkKind) -> Callable[[Runtime], int]:
+    """The work engine's sweep of one kind: queue what came due and what was lost."""
+    return lambda rt: queueing.sweep(rt.db, rt.queue, kind)
+
+
 def registered_sweeps() -> list[Sweep]:
     """The explicit list of sweeps the scheduler runs."""
-    from hub.callbacks import purge_old_callback_events
-    from hub.deliveries import sweep_deliveries
-    from hub.hooks.sweep import sweep_hook_deliveries
-    from hub.idempotency import purge_expired
-    from hub.polling import schedule_due_polls
-    from hub.presence import sweep_offline
-
     return [
         Sweep("offline", 10, lambda rt: sweep_offline(rt.db)),
-        Sweep("hook_deliveries", 5, lambda rt: sweep_hook_deliveries(rt.db)),
-        Sweep("polls", 2, schedule_due_polls),
-        Sweep("deliveries", 5, sweep_deliveries),
+        Sweep("hook_deliveries", 5, _queueing(HOOK_DELIVERIES)),
+        Sweep("polls", 2, _queueing(POLLS)),
+        Sweep("deliveries", 5, _queueing(ACTION_DELIVERIES)),
         Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
         Sweep("callback_events", 3600, lambda rt: purge_old_callback_events(rt.db)),
     ]

@@ -160,9 +160,10 @@ class Harness:
 
     def sweep(self) -> int:
         """One run of the delivery sweep."""
-        from hub.deliveries import sweep_deliveries
+        from hub.deliveries import ACTION_DELIVERIES
+        from hub.work.queueing import sweep
 
-        return sweep_deliveries(self.rt)
+        return sweep(self.rt.db, self.rt.queue, ACTION_DELIVERIES)
 
     def time_passes(self, hub_id: str, seconds: float) -> None:
         """Move the hub's delivery timestamps into the past, as if `seconds` had gone by."""

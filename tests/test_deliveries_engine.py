@@ -6,21 +6,16 @@ import pytest
 from sqlalchemy import select
 
 from hub import connectors
-from hub.connectors.base import ConnectorError, ErrorKind
-from hub.deliveries import (
-    BACKOFF_SECONDS,
-    MAX_ATTEMPTS,
-    claim,
-    retry_delay,
-    run_delivery,
-    run_status,
-    sweep_deliveries,
-)
+from hub.connectors.base import ErrorKind
+from hub.deliveries import ACTION_DELIVERIES, claim, run_delivery, run_status
 from hub.models import Delivery
 from hub.runtime import get_runtime
+from hub.work.queueing import sweep
 from tests.conftest import build_tenant
 from tests.doubles import Harness, RecordingConnector
 
+BACKOFF = ACTION_DELIVERIES.backoff
+MAX_ATTEMPTS = BACKOFF.max_attempts
 CAESAR = {"sku": "SAL-CAESAR", "name": "Caesar salad", "price": {"amount": "8.90", "currency": "EUR"}}
 
 
@@ -49,19 +44,25 @@ def delivery(harness, delivery_id):
 
 
 def test_backoff_grows_with_jitter_and_ends_in_a_dead_letter():
-    error = ConnectorError(ErrorKind.TRANSIENT, "timed out")
-    delays = [retry_delay(attempt, error) for attempt in range(1, MAX_ATTEMPTS)]
-    for delay, base in zip(delays, BACKOFF_SECONDS, strict=True):
+    delays = [BACKOFF.delay(ErrorKind.TRANSIENT, attempts=attempt) for attempt in range(1, MAX_ATTEMPTS)]
+    assert MAX_ATTEMPTS == 8
+    for delay, base in zip(delays, BACKOFF.delays, strict=True):
         assert 0.8 * base <= delay <= 1.2 * base
-    assert retry_delay(MAX_ATTEMPTS, error) is None
+    assert BACKOFF.delay(ErrorKind.TRANSIENT, attempts=MAX_ATTEMPTS) is None
 
 
 def test_a_rate_limited_push_is_retried_after_its_delay():
-    assert retry_delay(1, ConnectorError(ErrorKind.RATE_LIMITED, "slow down", retry_after=42)) == 42
+    assert BACKOFF.delay(ErrorKind.RATE_LIMITED, retry_after=42, attempts=1) == 42
+
+
+def test_a_vendor_rate_limiting_for_a_while_does_not_use_up_the_attempts_in_seconds():
+    # Retrying exactly after each Retry-After: 1 would make a delivery dead within 8 seconds.
+    delays = [BACKOFF.delay(ErrorKind.RATE_LIMITED, retry_after=1, attempts=n) for n in range(1, 8)]
+    assert sum(delays) >= 0.8 * sum(BACKOFF.delays)
 
 
 def test_a_permanent_error_is_never_retried():
-    assert retry_delay(1, ConnectorError(ErrorKind.PERMANENT, "HTTP 400: bad item")) is None
+    assert BACKOFF.delay(ErrorKind.PERMANENT, attempts=1) is None
 
 
 def test_only_one_of_two_duplicate_jobs_claims_the_delivery(harness):
@@ -116,7 +117,7 @@ def test_a_delivery_whose_worker_dies_on_every_attempt_is_given_up(harness):
         with harness.rt.db.session() as s:
             assert claim(s, delivery_id) is not None  # and the worker dies
         harness.time_passes(tenant.hub_id, 3600)
-    sweep_deliveries(harness.rt)
+    sweep(harness.rt.db, harness.rt.queue, ACTION_DELIVERIES)
     dead = delivery(harness, delivery_id)
     assert dead.status == "dead" and "worker stopped" in dead.last_error
 

@@ -13,10 +13,11 @@ from standardwebhooks.webhooks import Webhook
 
 from hub import create_app
 from hub.hooks.delivery import deliver
-from hub.hooks.schedule import MAX_ATTEMPTS
-from hub.hooks.sweep import sweep_hook_deliveries
+from hub.hooks.kind import HOOK_DELIVERIES
 from hub.models import HookDelivery, HookSubscription, new_id, utcnow
 from hub.runtime import get_runtime
+from hub.work.failures import ErrorKind
+from hub.work.queueing import sweep
 from tests.conftest import build_tenant, make_settings, run_concurrently
 from tests.test_triggers_poll import poll, record, sale
 
@@ -106,6 +107,14 @@ def drain():
     get_runtime().queue.drain()
 
 
+MAX_ATTEMPTS = HOOK_DELIVERIES.backoff.max_attempts
+
+
+def sweep_hook_deliveries(now=None):
+    rt = get_runtime()
+    return sweep(rt.db, rt.queue, HOOK_DELIVERIES, now=now)
+
+
 def test_an_event_is_delivered_signed_within_a_second(backend_client, backend_tenant, receiver):
     hook = subscribe(backend_client, backend_tenant, receiver.url)
     started = time.monotonic()
@@ -177,7 +186,7 @@ def test_a_retry_that_comes_due_is_sent_by_the_sweep(backend_client, backend_ten
     with rt.db.session() as s:
         # As if the 5 seconds had passed: the retry is due now.
         s.execute(update(HookDelivery).where(HookDelivery.id == row.id).values(next_attempt_at=utcnow()))
-    sweep_hook_deliveries(rt.db)
+    sweep_hook_deliveries()
     assert len(receiver.wait_for(2)) == 2
     drain()
     assert deliveries(backend_tenant, hook["id"])[0].status == "succeeded"
@@ -195,7 +204,7 @@ def test_a_delivery_whose_job_was_lost_is_re_enqueued_by_the_sweep(backend_clien
         # As if Redis was flushed right after the commit: pending, enqueued long ago, no job anywhere.
         s.execute(update(HookDelivery).where(HookDelivery.subscription_id == hook["id"])
                   .values(id=lost_id, status="pending", next_attempt_at=long_ago, enqueued_at=long_ago))
-    assert sweep_hook_deliveries(rt.db) >= 1
+    assert sweep_hook_deliveries() >= 1
     drain()
     assert len(receiver.mine()) == 2
     assert [(d.id, d.event_id, d.status) for d in deliveries(backend_tenant, hook["id"])] == [
@@ -212,11 +221,11 @@ def test_the_sweep_enqueues_a_due_delivery_only_once(client, tenant, receiver):
     [row] = deliveries(tenant, hook["id"])
     with rt.db.session() as s:
         first = s.scalar(select(HookDelivery.enqueued_at).where(HookDelivery.id == row.id))
-    sweep_hook_deliveries(rt.db, now=later)
+    sweep_hook_deliveries(now=later)
     with rt.db.session() as s:
         marked = s.scalar(select(HookDelivery.enqueued_at).where(HookDelivery.id == row.id))
     assert marked == later and first < later
-    sweep_hook_deliveries(rt.db, now=later + timedelta(seconds=5))
+    sweep_hook_deliveries(now=later + timedelta(seconds=5))
     with rt.db.session() as s:
         assert s.scalar(select(HookDelivery.enqueued_at).where(HookDelivery.id == row.id)) == later
 
@@ -341,12 +350,13 @@ def test_failures_end_in_a_dead_letter_that_can_be_replayed(backend_client, back
 
 
 def test_the_retry_schedule_spans_about_a_day():
-    from hub.hooks.schedule import RETRY_DELAYS, retry_delay
-
-    assert 18 * 3600 < sum(RETRY_DELAYS) < 30 * 3600
-    assert retry_delay(MAX_ATTEMPTS) is None
-    delays = [retry_delay(n) for n in range(1, MAX_ATTEMPTS)]
-    assert all(0.8 * base <= d <= 1.2 * base for d, base in zip(delays, RETRY_DELAYS, strict=True))
+    backoff = HOOK_DELIVERIES.backoff
+    assert 18 * 3600 < sum(backoff.delays) < 30 * 3600 and MAX_ATTEMPTS == 10
+    assert backoff.delay(ErrorKind.TRANSIENT, attempts=MAX_ATTEMPTS) is None
+    delays = [backoff.delay(ErrorKind.TRANSIENT, attempts=n) for n in range(1, MAX_ATTEMPTS)]
+    assert all(0.8 * base <= d <= 1.2 * base for d, base in zip(delays, backoff.delays, strict=True))
+    # A target's Retry-After is honoured, but no longer than 12 hours.
+    assert backoff.delay(ErrorKind.RATE_LIMITED, retry_after=10**9, attempts=1) == 43200
 
 
 def test_a_private_target_is_refused_again_at_send_time(client, tenant, receiver, monkeypatch):

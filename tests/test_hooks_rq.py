@@ -15,10 +15,10 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from hub import create_app
-from hub.hooks.outbox import job_id
-from hub.hooks.sweep import sweep_hook_deliveries
+from hub.hooks.kind import HOOK_DELIVERIES
 from hub.models import HookDelivery, utcnow
 from hub.runtime import get_runtime
+from hub.work.queueing import sweep
 from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, build_tenant, make_settings
 from tests.test_hooks_delivery import Receiver, subscribe
 from tests.test_triggers_poll import poll, record, sale
@@ -94,7 +94,7 @@ def backlog(rq_app):
     record(tenant, *[sale(f"B-{i}") for i in range(BACKLOG)])
     with get_runtime().db.session() as s:
         ids = s.scalars(select(HookDelivery.id).where(HookDelivery.subscription_id == hook["id"])).all()
-    yield [job_id(delivery_id) for delivery_id in ids]
+    yield [HOOK_DELIVERIES.job_id(delivery_id) for delivery_id in ids]
     queue.empty()
 
 
@@ -107,8 +107,9 @@ def queued(rq_app, job_ids):
 
 def sweep_at(now):
     """Run the sweep as the scheduler would at `now`, past any other test's due deliveries."""
+    rt = get_runtime()
     for _ in range(10):
-        sweep_hook_deliveries(get_runtime().db, now=now)
+        sweep(rt.db, rt.queue, HOOK_DELIVERIES, now=now)
 
 
 def test_sweeping_a_backlog_again_and_again_keeps_one_queue_entry_per_delivery(rq_app, backlog):

@@ -17,8 +17,9 @@ from hub.connectors.base import (
     PurchaseRecord,
 )
 from hub.models import Connection, Event, Location, Purchase, utcnow
-from hub.polling import claim_due, poll_connection, schedule_due_polls
+from hub.polling import POLLS, claim_due, poll_connection
 from hub.runtime import get_runtime
+from hub.work.queueing import sweep
 from tests.conftest import build_tenant
 
 
@@ -168,7 +169,7 @@ def test_rate_limited_poll_waits_the_vendors_delay(scripted):
 def test_the_scheduler_sweep_enqueues_due_polls(scripted):
     rt = get_runtime()
     ScriptedPOS.pages = {None: PurchasePage([purchase(7)], "c7")}
-    assert schedule_due_polls(rt) >= 1
+    assert sweep(rt.db, rt.queue, POLLS) >= 1
     rt.queue.drain()
     assert purchase_ids(rt, scripted.connection_id) == ["ORD-7"]
 

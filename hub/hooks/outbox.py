@@ -10,27 +10,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.hooks.kind import HOOK_DELIVERIES
+from hub.jobs import JobQueue
 from hub.models import Event, HookDelivery, HookSubscription, new_id
+from hub.work.kind import PENDING
+from hub.work.queueing import enqueue_on_commit
+from triggers import get_trigger
 
-DELIVER_JOB = "hub.hooks.delivery.deliver"
 _CACHE_KEY = "hook_subscriptions"
-
-
-def job_id(delivery_id: str) -> str:
-    """The queue job id of a delivery, so a delivery is queued at most once at a time.
-
-    rq only takes letters, digits, "_" and "-" in job ids, so no "hook:" prefix.
-    """
-    return f"hook-{delivery_id}"
-
-
-def enqueue_deliveries(delivery_ids: list[str]) -> None:
-    """Queue the delivery job of each id (after commit)."""
-    from hub.runtime import get_runtime
-
-    queue = get_runtime().queue
-    for delivery_id in delivery_ids:
-        queue.enqueue(DELIVER_JOB, delivery_id, job_id=job_id(delivery_id))
 
 
 def _subscriptions(session: Session, hub_id: str, trigger: str) -> list[tuple[str, dict]]:
@@ -49,11 +36,8 @@ def _subscriptions(session: Session, hub_id: str, trigger: str) -> list[tuple[st
     return cache[key]
 
 
-def record_deliveries(session: Session, event: Event) -> None:
-    """EVENT_LISTENERS entry: one pending delivery per subscription the event matches."""
-    from hub.events import on_commit
-    from triggers import get_trigger
-
+def record_deliveries(session: Session, event: Event, queue: JobQueue) -> None:
+    """One pending delivery per subscription the event matches; their jobs go to `queue` after commit."""
     spec = get_trigger(event.type)
     if spec is None:
         return
@@ -63,8 +47,7 @@ def record_deliveries(session: Session, event: Event) -> None:
             continue
         delivery_id = new_id("hdl")
         session.add(HookDelivery(id=delivery_id, hub_id=event.hub_id, subscription_id=subscription_id,
-                                 event_id=event.id, status="pending", attempts=0,
+                                 event_id=event.id, status=PENDING, attempts=0,
                                  next_attempt_at=event.created_at, enqueued_at=event.created_at))
         ids.append(delivery_id)
-    if ids:
-        on_commit(session, lambda: enqueue_deliveries(ids))
+    enqueue_on_commit(session, queue, HOOK_DELIVERIES, ids)
