@@ -1,4 +1,9 @@
-"""POS connectors: one module per POS type, registered in CONNECTORS below."""
+"""POS connectors, registered in CONNECTORS below.
+
+One package per vendor (client, errors, mapping, push, webhooks, connector), one module for the small
+ones (sandbox, push); what several share is in ``common``. Each type's settings and credentials
+schemas are in schemas/connectors/<type>.json, named by the class's ``schema_file``.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ the job engine decides retries from the kind alone.
 
 from __future__ import annotations
 
+import copy
 import enum
 import functools
 from collections.abc import Callable, Iterable, Mapping
@@ -18,18 +19,12 @@ from typing import Any, ClassVar
 
 import requests
 
+from hub import schemas
 from hub.outbound.client import OutboundSession
 from hub.outbound.failures import OutboundFailure, describe, refusal
 from hub.outbound.policy import OutboundRefused, check_url
 from hub.outbound.redact import redact, secret_values
-
-
-class ErrorKind(enum.StrEnum):
-    """What the job engine does with a failure."""
-
-    TRANSIENT = "transient"  # retry with backoff (timeouts, 5xx)
-    RATE_LIMITED = "rate_limited"  # retry after the vendor's delay
-    PERMANENT = "permanent"  # dead letter at once (bad credentials, rejected data)
+from hub.work.failures import ErrorKind, parse_retry_after
 
 
 class ConnectorError(Exception):
@@ -197,14 +192,42 @@ def _redacting(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+# What a connector without a schema file accepts: empty settings and no credentials.
+_NOTHING: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
+class SchemaPart:
+    """A class attribute holding one part ("settings" or "credentials") of the connector's schema file.
+
+    The contract lives in schemas/connectors/<type>.json, beside every other contract; the class only
+    names the file. A subclass may still assign a dict (test doubles do), which hides this attribute.
+    """
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __get__(self, instance: object, owner: type[Connector]) -> dict[str, Any]:
+        if owner.schema_file is None:
+            return copy.deepcopy(_NOTHING)
+        return copy.deepcopy(_schema_file_part(owner.schema_file, self.part))
+
+
+@functools.cache
+def _schema_file_part(path: str, part: str) -> dict[str, Any]:
+    # Read once: setting() looks defaults up on every call; what is handed out is a copy.
+    return schemas.schema(path)["properties"][part]
+
+
 class Connector:
     """Base class: one subclass per POS type, registered in hub.connectors.CONNECTORS."""
 
     type: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str] = ""
-    settings_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
-    credentials_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
+    # The schema file of its settings and credentials, under schemas/: "connectors/<type>.json".
+    schema_file: ClassVar[str | None] = None
+    settings_schema: ClassVar[dict[str, Any]] = SchemaPart("settings")  # type: ignore[assignment]
+    credentials_schema: ClassVar[dict[str, Any]] = SchemaPart("credentials")  # type: ignore[assignment]
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     simulated: ClassVar[bool] = False
     # Settings holding URLs the hub will call: checked by the outbound policy when a connection is added,
@@ -249,6 +272,16 @@ class Connector:
                 problems.append(f"settings/{name}: {refusal(exc)}")
         return problems
 
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default a setting's schema states, or None."""
+        schema = _schema_file_part(cls.schema_file, "settings") if cls.schema_file else cls.settings_schema
+        return copy.deepcopy(schema.get("properties", {}).get(name, {}).get("default"))
+
+    def setting(self, name: str) -> Any:
+        """The connection's value of a setting, or the default its schema states when it has none."""
+        return self.config[name] if name in self.config else self.default(name)
+
     def _unsupported(self, what: str) -> Unsupported:
         return Unsupported(f"{self.title} connections cannot {what}")
 
@@ -290,7 +323,7 @@ class Connector:
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
-        """The connector's public description: type, title, capabilities, settings schemas."""
+        """The connector's public description: type, title, capabilities, and its schema file's two parts."""
         return {
             "type": cls.type,
             "title": cls.title,
@@ -303,16 +336,6 @@ class Connector:
 
 
 ErrorTable = Mapping[int | str, ErrorKind]
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def map_http_error(

@@ -15,11 +15,7 @@ class PushConnector(Connector):
         "with a pos-scoped key, and fetches the menu and coupons from /v1/pos/menu and "
         "/v1/pos/coupons. It is offline when its heartbeats stop."
     )
-    settings_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {},
-    }
+    schema_file = "connectors/push.json"
     capabilities = frozenset()
     default_poll_interval_seconds = None
 

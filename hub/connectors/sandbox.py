@@ -34,41 +34,7 @@ class SandboxConnector(Connector):
     title = "Sandbox (simulated fridges and kiosks)"
     description = "A simulated fleet for demos: nothing real is sold or changed."
     simulated = True
-    settings_schema: dict[str, Any] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "locations": {
-                "type": "array",
-                "title": "Simulated locations",
-                "items": {
-                    "type": "object",
-                    "required": ["external_id", "name"],
-                    "properties": {
-                        "external_id": {"type": "string", "minLength": 1},
-                        "name": {"type": "string", "minLength": 1},
-                        "offline": {"type": "boolean", "default": False},
-                    },
-                },
-            },
-            "outage": {
-                "type": "boolean",
-                "default": False,
-                "description": "Set by the simulation: the POS does not answer polls.",
-            },
-            "journal": {
-                "type": "array",
-                "description": "Set by the simulation: the simulated sales, oldest first.",
-                "items": {"type": "object"},
-            },
-            "fail_pushes": {
-                "type": "string",
-                "enum": ["none", "transient", "permanent"],
-                "default": "none",
-                "description": "Make pushes fail, to try retries and dead letters.",
-            },
-        },
-    }
+    schema_file = "connectors/sandbox.json"
     capabilities = frozenset(
         {Capability.TEST, Capability.STATUS, Capability.PURCHASES, Capability.PUSH_MENU,
          Capability.PUSH_COUPONS}
@@ -100,7 +66,7 @@ class SandboxConnector(Connector):
         return PurchasePage([_purchase(entry) for entry in page], next_cursor, has_more=more)
 
     def _maybe_fail(self) -> None:
-        mode = self.config.get("fail_pushes", "none")
+        mode = self.setting("fail_pushes")
         if mode == "transient":
             raise ConnectorError(ErrorKind.TRANSIENT, "simulated outage (HTTP 503)", status=503)
         if mode == "permanent":

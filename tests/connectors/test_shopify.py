@@ -16,7 +16,8 @@ import requests
 import responses
 
 from hub.connectors.base import Capability, ConnectorError, CouponData, ErrorKind, MenuItemData
-from hub.connectors.shopify import ShopifyConnector, normalize_amount, shop_domain
+from hub.connectors.shopify import ShopifyConnector
+from hub.connectors.shopify.client import shop_domain
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "shopify"
 ENDPOINT = "https://acme-foods.myshopify.com/admin/api/2025-07/graphql.json"
@@ -85,13 +86,6 @@ def test_describe_lists_every_capability():
 @pytest.mark.parametrize("value", ["acme-foods", "acme-foods.myshopify.com", "https://Acme-Foods.myshopify.com/admin"])
 def test_shop_domain_accepts_the_forms_staff_paste(value):
     assert shop_domain(value) == "acme-foods.myshopify.com"
-
-
-@pytest.mark.parametrize(("amount", "currency", "expected"), [
-    ("16.1", "USD", "16.10"), ("0.0", "EUR", "0.00"), ("540.0", "JPY", "540"), ("1.2345", "KWD", "1.235"),
-])
-def test_shopify_amounts_get_the_currency_decimals(amount, currency, expected):
-    assert normalize_amount(amount, currency) == expected
 
 
 def test_connection_test_posts_to_the_versioned_endpoint_with_the_access_token(gql):

@@ -17,12 +17,8 @@ from responses import matchers
 
 from hub import schemas
 from hub.connectors.base import Capability, ConnectorError, CouponData, ErrorKind, MenuItemData
-from hub.connectors.square import (
-    SQUARE_VERSION,
-    SquareConnector,
-    decimal_to_minor,
-    minor_to_decimal,
-)
+from hub.connectors.square import SquareConnector
+from hub.connectors.square.client import SQUARE_VERSION
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "square"
 API = "https://connect.squareup.com"
@@ -65,37 +61,6 @@ def test_settings_schema_accepts_a_sandbox_connection_and_rejects_unknown_enviro
     validator = jsonschema.Draft202012Validator(SquareConnector.settings_schema)
     assert validator.is_valid({"environment": "sandbox", "location_ids": ["L1GRANTPARK"]})
     assert not validator.is_valid({"environment": "staging"})
-
-
-# ---- money ---------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("amount", "currency", "expected"), [
-    (1050, "USD", "10.50"),
-    (5, "USD", "0.05"),
-    (0, "EUR", "0.00"),
-    (-250, "EUR", "-2.50"),
-    (500, "JPY", "500"),
-    (1234, "KWD", "1.234"),
-])
-def test_minor_units_become_decimal_strings_with_the_currency_exponent(amount, currency, expected):
-    assert minor_to_decimal(amount, currency) == expected
-
-
-@pytest.mark.parametrize(("value", "currency", "expected"), [
-    ("4.5", "USD", 450),
-    ("8.95", "usd", 895),
-    ("100", "JPY", 100),
-    ("1.234", "KWD", 1234),
-])
-def test_decimal_prices_become_minor_units(value, currency, expected):
-    assert decimal_to_minor(value, currency) == expected
-
-
-@pytest.mark.parametrize(("value", "currency"), [("1.005", "USD"), ("1.5", "JPY"), ("ten", "USD")])
-def test_prices_the_currency_cannot_express_are_rejected_permanently(value, currency):
-    with pytest.raises(ConnectorError) as err:
-        decimal_to_minor(value, currency)
-    assert err.value.kind is ErrorKind.PERMANENT
 
 
 # ---- connection and status -----------------------------------------------------------------------

@@ -24,9 +24,10 @@ from hub.connectors.base import (
     Unsupported,
 )
 from hub.connectors.simphony import SimphonyConnector
+from hub.connectors.simphony.client import SHIPPED_WSDLS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simphony"
-WSDL = Path(__file__).resolve().parents[2] / "hub" / "connectors" / "wsdl" / "sts-gen1.wsdl"
+WSDL = SHIPPED_WSDLS["sts-gen1"]
 ENDPOINT = "https://simphony.test/EGateway/SimphonyPosApiWeb.asmx"
 SETTINGS: dict[str, Any] = {
     "wsdl_location": "sts-gen1",

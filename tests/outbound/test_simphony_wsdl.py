@@ -10,10 +10,11 @@ import pytest
 
 from hub.connectors.base import ConnectorError, ErrorKind
 from hub.connectors.simphony import SimphonyConnector
+from hub.connectors.simphony.client import SHIPPED_WSDLS
 from tests.outbound.servers import Reply, always
 
 ROOT = Path(__file__).resolve().parents[2]
-WSDL = (ROOT / "hub" / "connectors" / "wsdl" / "sts-gen1.wsdl").read_text()
+WSDL = SHIPPED_WSDLS["sts-gen1"].read_text()
 VERSION_REPLY = (ROOT / "tests" / "fixtures" / "simphony" / "config_version.xml").read_bytes()
 POS = "simphony.example.test"
 SETTINGS = {"employee_object_number": 900001, "revenue_centers": [1], "currency": "EUR"}

@@ -1,0 +1,1 @@
+"""What several vendor connectors share: money, times, webhook signatures, purchase cursors, locations."""

@@ -1,0 +1,24 @@
+"""Choosing the locations a connection's settings name among those the vendor lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hub.connectors.base import ConnectorError, ErrorKind
+
+
+def pick_locations(locations: list[dict[str, Any]], wanted: Sequence[str],
+                   missing_text: str) -> list[dict[str, Any]]:
+    """The wanted locations by "id" (every one when none is named).
+
+    Naming one the vendor does not list is a permanent error: ``missing_text`` with ``{ids}``.
+    """
+    if not wanted:
+        return locations
+    known = {loc["id"] for loc in locations}
+    missing = [lid for lid in wanted if lid not in known]
+    if missing:
+        raise ConnectorError(ErrorKind.PERMANENT, missing_text.format(ids=", ".join(missing)),
+                             vendor_code="NOT_FOUND")
+    return [loc for loc in locations if loc["id"] in wanted]

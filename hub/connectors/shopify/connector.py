@@ -1,0 +1,236 @@
+"""The Shopify connector: the hub's connector interface over the GraphQL Admin API (see the package notes)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.connectors.base import (
+    CallbackHint,
+    Capability,
+    Connector,
+    ConnectorError,
+    CouponData,
+    ErrorKind,
+    InventoryCount,
+    LocationStatus,
+    MenuItemData,
+    PurchasePage,
+)
+from hub.connectors.common.cursor import UpdatedSince
+from hub.connectors.common.locations import pick_locations
+from hub.connectors.shopify import mapping, push, queries, webhooks
+from hub.connectors.shopify.client import ShopifyClient, shop_host
+
+
+class ShopifyConnector(Connector):
+    """Shopify POS, through Shopify's GraphQL Admin API."""
+
+    type = "shopify"
+    title = "Shopify POS"
+    description = (
+        "Shopify POS stores. The hub polls Shopify for location status, available stock and POS "
+        "orders, pushes menu items and discount codes into the Shopify admin, and accepts Shopify "
+        "webhooks as a signal to poll early."
+    )
+    schema_file = "connectors/shopify.json"
+    capabilities = frozenset(Capability)  # every one
+    default_poll_interval_seconds = 60
+
+    @classmethod
+    def outbound_problems(cls, config: Mapping[str, Any], allowed_hosts: Iterable[str]) -> list[str]:
+        """The shop must be a myshopify.com store or an allow-listed host."""
+        try:
+            shop_host(str(config.get("shop") or ""), allowed_hosts)
+        except ValueError as exc:
+            return [f"settings/shop: {exc}"]
+        return []
+
+    @property
+    def endpoint(self) -> str:
+        """The GraphQL Admin endpoint of this shop and API version."""
+        version = self.config.get("api_version") or self.default("api_version")
+        try:
+            host = shop_host(str(self.config.get("shop") or ""), self.allowed_hosts)
+        except ValueError as exc:
+            raise ConnectorError(ErrorKind.PERMANENT, f"settings/shop: {exc}") from exc
+        return f"https://{host}/admin/api/{version}/graphql.json"
+
+    @functools.cached_property
+    def api(self) -> ShopifyClient:
+        """The store's Admin API with this connection's token."""
+        return ShopifyClient(self.http, self.endpoint, self.credentials.get("access_token", ""), self.timeout)
+
+    # ---- status and stock ---------------------------------------------------------------------
+
+    def _locations(self) -> list[dict[str, Any]]:
+        return pick_locations(list(self.api.nodes(queries.LOCATIONS, ("locations",))),
+                              [mapping.location_gid(v) for v in self.config.get("location_ids") or []],
+                              "Shopify has no location {ids} in this shop")
+
+    def test_connection(self) -> None:
+        """Read the shop and its locations: proves the token, the domain and the location filter."""
+        self.api.graphql(queries.SHOP)
+        self._locations()
+
+    def fetch_status(self) -> list[LocationStatus]:
+        """Each location, online while Shopify reports it active."""
+        return [LocationStatus(loc["id"], loc.get("name") or loc["id"], bool(loc.get("isActive")))
+                for loc in self._locations()]
+
+    def fetch_inventory(self) -> list[InventoryCount]:
+        """'available' quantity per active location and inventory item."""
+        counts = []
+        for loc in self._locations():
+            if not loc.get("isActive"):
+                continue
+            for level in self.api.nodes(queries.LEVELS, ("location", "inventoryLevels"), {"id": loc["id"]}):
+                count = mapping.inventory_count(loc["id"], level)
+                if count is not None:
+                    counts.append(count)
+        return counts
+
+    # ---- purchases ----------------------------------------------------------------------------
+
+    def fetch_purchases(self, cursor: str | None) -> PurchasePage:
+        """One page of orders from the configured channels, by updated_at ascending (see common.cursor)."""
+        state = UpdatedSince.read(cursor)
+        search = mapping.orders_search(self.config.get("channels") or self.default("channels"), state.since)
+        data = self.api.graphql(queries.ORDERS, {"after": state.page, "query": search})
+        connection = data.get("orders") or {}
+        orders = connection.get("nodes") or []
+        state.saw(order.get("updatedAt") for order in orders)
+        wanted = {mapping.location_gid(v) for v in self.config.get("location_ids") or []}
+        purchases = [
+            mapping.purchase(order) for order in orders
+            if not order.get("cancelledAt")
+            and (not wanted or (order.get("retailLocation") or {}).get("id") in wanted)
+        ]
+        page = connection.get("pageInfo") or {}
+        return state.page_of(purchases, page.get("endCursor") if page.get("hasNextPage") else None,
+                             timespec="seconds")
+
+    # ---- catalog ------------------------------------------------------------------------------
+
+    def _variant(self, sku: str) -> dict[str, Any] | None:
+        if sku.startswith("gid://shopify/ProductVariant/"):
+            query = f"id:{sku.rsplit('/', 1)[1]}"
+        else:
+            query = "sku:" + json.dumps(sku)
+        found = self.api.graphql(queries.VARIANT_BY_SKU, {"query": query})
+        nodes = found.get("productVariants", {}).get("nodes")
+        # The search is fuzzy on some characters: keep exact matches only.
+        return next((n for n in nodes or [] if n.get("sku") == sku or n.get("id") == sku), None)
+
+    def _shop_currency(self, context: Mapping[str, Any] | None = None) -> str | None:
+        shop = (context if context is not None else self.api.graphql(queries.SHOP)).get("shop") or {}
+        return shop.get("currencyCode")
+
+    def push_menu(self, items: list[MenuItemData], idempotency_key: str) -> None:
+        """Create, update, hide (DRAFT) or archive each item's product, matched by sku."""
+        if not items:
+            return
+        context = self.api.graphql(queries.PUSH_CONTEXT)
+        shop_currency = self._shop_currency(context)
+        publication = next((p["id"] for p in (context.get("publications") or {}).get("nodes") or []
+                            if p.get("name") == push.POS_PUBLICATION), None)
+        for item in items:
+            variant = self._variant(item.sku)
+            if item.removed:
+                if variant:
+                    self._remove(variant)
+                continue
+            if item.currency != shop_currency:
+                raise ConnectorError(ErrorKind.PERMANENT, f"{item.sku} is priced in {item.currency}, but "
+                                     f"this Shopify store sells in {shop_currency}")
+            status = "ACTIVE" if item.available else "DRAFT"
+            if variant is None:
+                self._create(item, status, publication)
+                continue
+            product = variant["product"]
+            self.api.mutate(queries.VARIANTS_UPDATE, {"productId": product["id"], "variants": [
+                {"id": variant["id"], "price": item.price, "inventoryItem": {"sku": item.sku}}]},
+                "productVariantsBulkUpdate")
+            if not push.several_variants(product):
+                fields = push.product_update(product["id"], item, status)
+                self.api.mutate(queries.PRODUCT_UPDATE, {"product": fields}, "productUpdate")
+
+    def _create(self, item: MenuItemData, status: str, publication: str | None) -> None:
+        product = push.new_product(item, status)
+        created = self.api.mutate(queries.PRODUCT_SET, {"input": product}, "productSet")
+        product_id = (created.get("product") or {}).get("id")
+        if publication and product_id:
+            # New products are on no sales channel until published: without this the till never shows them.
+            self.api.mutate(queries.PUBLISH, {"id": product_id, "input": [{"publicationId": publication}]},
+                            "publishablePublish")
+
+    def _remove(self, variant: Mapping[str, Any]) -> None:
+        product = variant["product"]
+        if push.several_variants(product):
+            self.api.mutate(queries.VARIANTS_DELETE,
+                            {"productId": product["id"], "variantsIds": [variant["id"]]},
+                            "productVariantsBulkDelete")
+        elif product.get("status") != "ARCHIVED":
+            self.api.mutate(queries.PRODUCT_UPDATE, {"product": {"id": product["id"], "status": "ARCHIVED"}},
+                            "productUpdate")
+
+    def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
+        """Create or update a basic code discount per coupon; deactivate inactive ones."""
+        for coupon in coupons:
+            existing = (self.api.graphql(queries.DISCOUNT_BY_CODE, {"code": coupon.code})
+                        .get("codeDiscountNodeByCode") or {}).get("id")
+            if not coupon.active:
+                if existing:
+                    self.api.mutate(queries.DISCOUNT_DEACTIVATE, {"id": existing}, "discountCodeDeactivate")
+                continue
+            items: dict[str, Any] = {"all": True}
+            if coupon.skus:
+                variant_ids = [v["id"] for v in (self._variant(s) for s in coupon.skus) if v]
+                if not variant_ids:
+                    raise ConnectorError(ErrorKind.PERMANENT, f"coupon {coupon.code}: none of its skus "
+                                         "exist in this Shopify store")
+                items = {"products": {"productVariantsToAdd": variant_ids}}
+            discount = push.discount_input(coupon, self._discount_value(coupon), items, datetime.now(UTC))
+            if existing:
+                self.api.mutate(queries.DISCOUNT_UPDATE, {"id": existing, "discount": discount},
+                                "discountCodeBasicUpdate")
+            else:
+                self.api.mutate(queries.DISCOUNT_CREATE, {"discount": discount}, "discountCodeBasicCreate")
+
+    def _discount_value(self, coupon: CouponData) -> dict[str, Any]:
+        value = push.discount_value(coupon)
+        if coupon.discount_type != "percent" and coupon.currency:
+            shop_currency = self._shop_currency()
+            if coupon.currency != shop_currency:
+                raise ConnectorError(ErrorKind.PERMANENT, f"coupon {coupon.code} is in {coupon.currency}, "
+                                     f"but this Shopify store sells in {shop_currency}")
+        return value
+
+    def import_menu(self) -> list[MenuItemData]:
+        """Every variant of every product that is not archived, one hub menu item each."""
+        menu = []
+        currency = None
+        after = None
+        while True:
+            data = self.api.graphql(queries.PRODUCTS, {"after": after})
+            currency = currency or self._shop_currency(data)
+            connection = data.get("products") or {}
+            for product in connection.get("nodes") or []:
+                menu += mapping.menu_items(product, currency or "USD")
+            page = connection.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                return menu
+            after = page.get("endCursor")
+
+    # ---- webhooks -----------------------------------------------------------------------------
+
+    def verify_callback(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
+        """Check X-Shopify-Hmac-Sha256 against the app secret."""
+        return webhooks.verify(self.credentials.get("webhook_secret"), headers, body)
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackHint:
+        """Any Shopify webhook is a hint to poll now; the event id lets the hub drop redeliveries."""
+        return webhooks.hint(headers)

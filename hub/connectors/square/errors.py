@@ -1,0 +1,46 @@
+"""Square's errors, classified through the one table of the Square connector."""
+
+from __future__ import annotations
+
+import requests
+
+from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, map_http_error
+
+# Square error codes first, then HTTP statuses; anything else: 5xx transient, other 4xx permanent.
+ERRORS: ErrorTable = {
+    "UNAUTHORIZED": ErrorKind.PERMANENT,
+    "ACCESS_TOKEN_EXPIRED": ErrorKind.PERMANENT,
+    "ACCESS_TOKEN_REVOKED": ErrorKind.PERMANENT,
+    "FORBIDDEN": ErrorKind.PERMANENT,
+    "INSUFFICIENT_SCOPES": ErrorKind.PERMANENT,
+    "IDEMPOTENCY_KEY_REUSED": ErrorKind.PERMANENT,
+    "RATE_LIMITED": ErrorKind.RATE_LIMITED,
+    "INTERNAL_SERVER_ERROR": ErrorKind.TRANSIENT,
+    "SERVICE_UNAVAILABLE": ErrorKind.TRANSIENT,
+    "GATEWAY_TIMEOUT": ErrorKind.TRANSIENT,
+    "BAD_GATEWAY": ErrorKind.TRANSIENT,
+    "REQUEST_TIMEOUT": ErrorKind.TRANSIENT,
+    401: ErrorKind.PERMANENT,
+    403: ErrorKind.PERMANENT,
+    408: ErrorKind.TRANSIENT,
+    429: ErrorKind.RATE_LIMITED,
+}
+# Codes that only mean the token lacks an optional permission (device status needs DEVICES_READ).
+MISSING_PERMISSION = frozenset({"INSUFFICIENT_SCOPES", "FORBIDDEN"})
+
+
+def square_error(response: requests.Response) -> ConnectorError:
+    """A failed Square answer: its first error code decides the kind, every error's detail is kept."""
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        errors = []
+    if not errors:
+        return map_http_error(response, ERRORS)
+    parts = []
+    for err in errors:
+        text = err.get("detail") or err.get("code", "")
+        if err.get("field"):
+            text = f"{text} (field {err['field']})"
+        parts.append(text)
+    return map_http_error(response, ERRORS, vendor_code=errors[0].get("code"), message="; ".join(parts))
