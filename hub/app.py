@@ -23,10 +23,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["hub_runtime"] = runtime
     install_error_handlers(app)
     install_request_guard(app)
+    # Imported here, as before: importing any hub module runs hub/__init__, which must stay light.
+    from hub.openapi import register_api
 
-    from hub.api import BLUEPRINTS
-
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint)
+    register_api(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

@@ -1,19 +1,25 @@
-"""The OpenAPI 3.1 document of the public API, built from the schema files and the route table below.
+"""The OpenAPI 3.1 document of the public API, built from the views' declarations and the schema files.
 
-Each file under schemas/ becomes one entry of ``components.schemas`` named after its path
-("triggers/new_purchase.output.json" -> "triggers.new_purchase.output"), with its ``$ref``s
-rewritten to point inside the document. ``ROUTES`` lists every endpoint of the app: the public API of
-the design (sections 4 to 6) and the support staff's admin API; it is the one place an endpoint's
-contract is declared for the document.
+Each operation comes from a route of the app and the `Endpoint` declared on its view
+(hub.endpoints): the route gives the method and path, the declaration everything else, and the
+same declaration enforces the scopes the operation advertises. Each file under schemas/ becomes
+one entry of ``components.schemas`` named after its path ("triggers/new_purchase.output.json" ->
+"triggers.new_purchase.output"), with its ``$ref``s rewritten to point inside the document.
+The document is served at /openapi.json by this module's own blueprint.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+from flask import Blueprint, Flask, Response, current_app, request
+
 from hub import schemas
+from hub.api import BLUEPRINTS
+from hub.endpoints import Endpoint, Operation, declared_operations
+from hub.keys import SCOPES
 from hub.request_guard import (
     MAX_HEADER_BYTES,
     MAX_HEADERS,
@@ -23,10 +29,7 @@ from hub.request_guard import (
     SERVER_MAX_REQUEST_LINE,
 )
 
-TRIGGER_NAMES: tuple[str, ...] = ("new_purchase", "low_stock", "pos_offline", "pos_online")
-
 PROBLEM_SCHEMA = "common/problem.json"
-PAGING_SCHEMA = "common/trigger_paging.json"
 
 _ERROR_TEXT = {
     400: "The request is malformed (not JSON, or a parameter cannot be read).",
@@ -47,337 +50,61 @@ _ERROR_TEXT = {
          "request, with a text/html page.",
     503: "The service cannot reach its database or queue.",
 }
-_AUTHED_ERRORS = (401, 403, 429)
-_BODY_ERRORS = (400, 413, 415, 422)
 # Any request can be too large in its URL or headers (hub/request_guard.py).
 _SIZE_ERRORS = (414, 431)
+# A body read against its schema can be malformed, too large, not JSON, or break its contract.
+_BODY_ERRORS = (400, 413, 415, 422)
+
+blueprint = Blueprint("openapi", __name__)
 
 
-@dataclass(frozen=True)
-class Route:
-    """One public endpoint: how it is called and which schema files describe it."""
-
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    description: str
-    tag: str
-    scopes: tuple[str, ...]  # API key scopes allowed; empty means no API key (public or signed)
-    status: int = 200
-    response: str | None = None  # schema file of the success body
-    response_is_list: bool = False
-    request: str | None = None  # schema file of the request body
-    request_optional: bool = False  # the body may be left out
-    query: tuple[str, ...] = ()  # schema files whose properties are query parameters
-    path_params: tuple[tuple[str, str], ...] = ()  # (name, description)
-    # Single query parameters shaped by one property of a schema file:
-    # (name, "file.json#/properties/<name>", description of what the parameter does here).
-    params: tuple[tuple[str, str, str], ...] = ()
-    lookup: bool = False  # takes the q search parameter
-    idempotent: bool = False  # accepts an Idempotency-Key header
-    etag: bool = False  # answers 304 to If-None-Match
-    errors: tuple[int, ...] = ()
-    response_description: str = "Success."
-    # Bodies that are no hub contract (a health probe, a vendor's own webhook, a schema document).
-    inline_request: dict[str, Any] | None = None
-    inline_response: dict[str, Any] | None = None
-
-    def schema_paths(self) -> set[str]:
-        """The schema files this route names directly."""
-        named = {self.response, self.request, *self.query, *(ref.split("#")[0] for _, ref, _ in self.params)}
-        if self.errors or self.scopes:
-            named.add(PROBLEM_SCHEMA)
-        return {path for path in named if path}
+@blueprint.get("/openapi.json")
+@Endpoint(
+    operation_id="openapi", summary="This OpenAPI document", tag="Contracts", scopes=(),
+    description="The OpenAPI 3.1 description of the API, built from the JSON Schema files.",
+    response_description="The OpenAPI document.", inline_response={"type": "object"},
+)
+def openapi() -> Response:
+    """The OpenAPI 3.1 document of this app, built once per base URL."""
+    base_url = request.host_url.rstrip("/")
+    built = current_app.extensions.setdefault("hub_openapi", {})
+    if base_url not in built:
+        built[base_url] = json.dumps(build_openapi(base_url, current_app))
+    return Response(built[base_url], mimetype="application/json")
 
 
-def _trigger_routes() -> list[Route]:
-    routes = []
-    for name in TRIGGER_NAMES:
-        output = f"triggers/{name}.output.json"
-        doc = schemas.schema(output)
-        routes.append(
-            Route(
-                "GET",
-                f"/v1/triggers/{name}",
-                f"poll_{name}",
-                f"Poll the {doc['title']} trigger",
-                doc["description"]
-                + " Returns a list of events, newest first, each with a unique and stable id."
-                " Use since_id to walk forward from a cursor (each page holds the oldest events after it)"
-                " and before_id to page back.",
-                "Triggers",
-                ("automation", "admin"),
-                response=output,
-                response_is_list=True,
-                query=(PAGING_SCHEMA, f"triggers/{name}.filters.json"),
-                errors=(*_AUTHED_ERRORS, 400, 422),
-                response_description="Events, newest first.",
-            )
-        )
-    return routes
+def register_api(app: Flask) -> None:
+    """Register every route of the API on the app: each area's blueprint, then this document's own."""
+    for area in (*BLUEPRINTS, blueprint):
+        app.register_blueprint(area)
 
 
-_AUTOMATION = ("automation", "admin")
-_POS = ("pos",)
-_ADMIN = ("admin",)
-_ADMIN_TAG = "Admin (support staff)"
-_CONNECTION_ID = (("connection_id", "The hub's id of the POS connection, e.g. con_8f3a2b1c4d5e6f70."),)
-_LIMIT = ("limit", f"{PAGING_SCHEMA}#/properties/limit", "How many entries to return at most (1 to 500; "
-          "default 100).")
-_HOOK_ID = (("id", "The hook subscription's id, e.g. hook_2c3d4e5f6a7b8c9d."),)
-_RUN_ID = (("id", "The action run's id, e.g. run_3e4f5a6b7c8d9e0f."),)
+def _api_app() -> Flask:
+    """A bare app with the API's routes (no runtime): what the document is built from outside a request."""
+    app = Flask(__name__, static_folder=None)
+    register_api(app)
+    return app
 
-ROUTES: list[Route] = [
-    Route(
-        "GET", "/healthz", "health", "Health check",
-        "Answers 200 while the service can reach its database.", "Health", (),
-        errors=(503,), response_description="The service is healthy.",
-        inline_response={
-            "type": "object",
-            "properties": {"status": {"type": "string", "const": "ok"}},
-            "required": ["status"],
-        },
-    ),
-    Route(
-        "GET", "/v1/me", "me", "Who am I",
-        "The hub and scope of the API key used: the connection test of Zapier and n8n.", "Account",
-        ("automation", "pos", "admin"), response="me.output.json", errors=(401, 429),
-    ),
-    Route(
-        "GET", "/v1/contracts", "list_contracts", "List trigger and action contracts",
-        "Every trigger and action with links to its JSON Schemas and a sample.", "Contracts",
-        ("automation", "pos", "admin"), response="contracts.output.json", errors=(401, 429),
-    ),
-    Route(
-        "GET", "/openapi.json", "openapi", "This OpenAPI document",
-        "The OpenAPI 3.1 description of the API, built from the JSON Schema files.", "Contracts", (),
-        response_description="The OpenAPI document.", inline_response={"type": "object"},
-    ),
-    Route(
-        "GET", "/schemas/{path}", "get_schema", "One JSON Schema file",
-        "Serves a schema file by its path, e.g. /schemas/triggers/new_purchase.output.json.", "Contracts", (),
-        path_params=(("path", "The schema file's path, e.g. triggers/new_purchase.output.json."),),
-        errors=(404,), response_description="The JSON Schema document.", inline_response={"type": "object"},
-    ),
-    *_trigger_routes(),
-    Route(
-        "POST", "/v1/hooks", "subscribe_hook", "Subscribe to a trigger (REST hook)",
-        "Each new event of the trigger is POSTed to target_url, signed per Standard Webhooks. The answer "
-        "carries the signing secret, shown only this once.", "Hooks", _AUTOMATION, status=201,
-        request="hooks/subscription.input.json", response="hooks/subscription.output.json", idempotent=True,
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409),
-        response_description="The subscription, with its secret.",
-    ),
-    Route(
-        "GET", "/v1/hooks", "list_hooks", "List hook subscriptions",
-        "The hub's REST hook subscriptions, newest first (without their secrets).", "Hooks", _AUTOMATION,
-        response="hooks/subscription.output.json", response_is_list=True, params=(_LIMIT,),
-        errors=(*_AUTHED_ERRORS, 422),
-    ),
-    Route(
-        "GET", "/v1/hooks/{id}", "get_hook", "Get a hook subscription",
-        "One REST hook subscription (without its secret).", "Hooks", _AUTOMATION,
-        response="hooks/subscription.output.json", path_params=_HOOK_ID, errors=(*_AUTHED_ERRORS, 404),
-    ),
-    Route(
-        "DELETE", "/v1/hooks/{id}", "unsubscribe_hook", "Unsubscribe a hook",
-        "Deletes the subscription; no more events are sent to it.", "Hooks", _AUTOMATION, status=204,
-        path_params=_HOOK_ID, errors=(*_AUTHED_ERRORS, 404), response_description="Deleted.",
-    ),
-    Route(
-        "GET", "/v1/hooks/{id}/deliveries", "list_hook_deliveries", "List a hook's deliveries",
-        "The subscription's deliveries, newest first, including dead ones that can be replayed.", "Hooks",
-        _AUTOMATION, response="hooks/delivery.output.json", response_is_list=True, path_params=_HOOK_ID,
-        params=(
-            ("status", "hooks/delivery.output.json#/properties/status",
-             "Only deliveries in this status, e.g. dead for the ones given up that can be replayed."),
-            _LIMIT,
-        ),
-        errors=(*_AUTHED_ERRORS, 404, 422),
-    ),
-    Route(
-        "POST", "/v1/hooks/{id}/deliveries/{delivery_id}/replay", "replay_hook_delivery",
-        "Replay a hook delivery", "Sends the delivery's event again, with fresh retries.", "Hooks",
-        _AUTOMATION, status=202, response="hooks/delivery.output.json", idempotent=True,
-        path_params=(*_HOOK_ID, ("delivery_id", "The delivery's id, e.g. hdl_4e5f6a7b8c9d0e1f.")),
-        errors=(*_AUTHED_ERRORS, 404, 409), response_description="The delivery, pending again.",
-    ),
-    Route(
-        "POST", "/v1/actions/update_menu", "update_menu", "Update menu",
-        schemas.schema("actions/update_menu.input.json")["description"], "Actions", _AUTOMATION, status=202,
-        request="actions/update_menu.input.json", response="actions/update_menu.output.json", idempotent=True,
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409), response_description="The action run, started.",
-    ),
-    Route(
-        "POST", "/v1/actions/publish_coupon", "publish_coupon", "Publish coupon",
-        schemas.schema("actions/publish_coupon.input.json")["description"], "Actions", _AUTOMATION,
-        status=202, request="actions/publish_coupon.input.json",
-        response="actions/publish_coupon.output.json", idempotent=True,
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409),
-        response_description="The action run, started.",
-    ),
-    Route(
-        "GET", "/v1/actions/{id}", "get_action_run", "Get an action run",
-        "The progress of an action run and of each of its deliveries.", "Actions", _AUTOMATION,
-        response="common/action_run.json", path_params=_RUN_ID, errors=(*_AUTHED_ERRORS, 404),
-    ),
-    Route(
-        "POST", "/v1/actions/{id}/retry", "retry_action_run", "Retry an action run",
-        "Sends the run's dead deliveries again, with fresh retries.", "Actions", _AUTOMATION, status=202,
-        response="common/action_run.json", path_params=_RUN_ID, idempotent=True,
-        errors=(*_AUTHED_ERRORS, 404, 409), response_description="The action run, retrying.",
-    ),
-    Route(
-        "GET", "/v1/locations", "list_locations", "List locations",
-        "The hub's locations, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/location.json",
-        response_is_list=True, lookup=True, errors=(*_AUTHED_ERRORS, 422),
-        params=(
-            ("connection_id", "lookups/location.json#/properties/connection_id",
-             "Only the locations of this POS connection (the hub's id of the connection)."),
-            _LIMIT,
-        ),
-    ),
-    Route(
-        "GET", "/v1/connections", "list_connections", "List POS connections",
-        "The hub's POS connections, for dropdowns.", "Lookups", _AUTOMATION,
-        response="lookups/connection.json", response_is_list=True, lookup=True, params=(_LIMIT,),
-        errors=(*_AUTHED_ERRORS, 422),
-    ),
-    Route(
-        "GET", "/v1/menu-items", "list_menu_items", "List menu items",
-        "The catalog's menu items, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/menu_item.json",
-        response_is_list=True, lookup=True, params=(_LIMIT,), errors=(*_AUTHED_ERRORS, 422),
-    ),
-    Route(
-        "GET", "/v1/coupons", "list_coupons", "List coupons",
-        "The catalog's coupons, for dropdowns.", "Lookups", _AUTOMATION, response="lookups/coupon.json",
-        response_is_list=True, lookup=True, params=(_LIMIT,), errors=(*_AUTHED_ERRORS, 422),
-    ),
-    Route(
-        "POST", "/v1/pos/purchases", "report_purchases", "Report purchases",
-        schemas.schema("pos/purchases.input.json")["description"], "POS", _POS,
-        request="pos/purchases.input.json", response="pos/purchases.output.json", idempotent=True,
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 409), response_description="What was recorded.",
-    ),
-    Route(
-        "PUT", "/v1/pos/inventory", "report_inventory", "Report stock counts",
-        schemas.schema("pos/inventory.input.json")["description"], "POS", _POS,
-        request="pos/inventory.input.json", response="pos/inventory.output.json",
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS), response_description="What was stored.",
-    ),
-    Route(
-        "POST", "/v1/pos/heartbeat", "heartbeat", "Send a heartbeat",
-        schemas.schema("pos/heartbeat.input.json")["description"], "POS", _POS,
-        request="pos/heartbeat.input.json", request_optional=True, response="pos/heartbeat.output.json",
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS),
-    ),
-    Route(
-        "GET", "/v1/pos/menu", "pos_menu", "Fetch the menu",
-        schemas.schema("pos/menu.output.json")["description"], "POS", _POS, response="pos/menu.output.json",
-        etag=True, errors=_AUTHED_ERRORS,
-    ),
-    Route(
-        "GET", "/v1/pos/coupons", "pos_coupons", "Fetch the coupons",
-        schemas.schema("pos/coupons.output.json")["description"], "POS", _POS,
-        response="pos/coupons.output.json", etag=True, errors=_AUTHED_ERRORS,
-    ),
-    Route(
-        "POST", "/v1/webhooks/{connection_id}", "vendor_callback", "Receive a POS vendor's webhook",
-        "Accepts a POS vendor's native webhook (Square, Shopify, ...) for the connection, after checking "
-        "that vendor's signature scheme. The body is the vendor's own format. Each vendor event is acted on "
-        "once: a redelivered event (same event id, kept for 7 days) answers 200 with duplicate true and "
-        "changes nothing. Callbacks are limited per connection (per source address for unknown ids).",
-        "Vendor callbacks", (),
-        path_params=(("connection_id", "The hub's id of the POS connection the callback is for."),),
-        errors=(400, 401, 404, 413, 429), response_description="The callback was accepted.",
-        inline_request={"description": "The vendor's own webhook payload."},
-        inline_response={
-            "type": "object",
-            "required": ["received", "event_id", "poll_scheduled", "duplicate"],
-            "properties": {
-                "received": {"type": "boolean", "const": True},
-                "event_id": {"type": ["string", "null"],
-                             "description": "The vendor's event id, if it sent one."},
-                "poll_scheduled": {"type": "boolean",
-                                   "description": "An early poll of the connection is due."},
-                "duplicate": {"type": "boolean",
-                              "description": "This event was received before; nothing was done this time."},
-            },
-        },
-    ),
-    Route(
-        "GET", "/v1/admin/connector-types", "admin_list_connector_types", "List POS connector types",
-        schemas.schema("admin/connector_type.json")["description"], _ADMIN_TAG, _ADMIN,
-        response="admin/connector_type.json", response_is_list=True, errors=_AUTHED_ERRORS,
-    ),
-    Route(
-        "GET", "/v1/admin/connections", "admin_list_connections", "List connections with their health",
-        "Every connection of the hub, sorted by name, with its settings and health (status, last contact, "
-        "last error); never its credentials.", _ADMIN_TAG, _ADMIN,
-        response="admin/connection.json", response_is_list=True, errors=_AUTHED_ERRORS,
-    ),
-    Route(
-        "POST", "/v1/admin/connections", "admin_create_connection", "Connect a POS",
-        schemas.schema("admin/connection.input.json")["description"], _ADMIN_TAG, _ADMIN, status=201,
-        request="admin/connection.input.json", response="admin/connection.json",
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS), response_description="The connection, added.",
-    ),
-    Route(
-        "GET", "/v1/admin/connections/{connection_id}", "admin_get_connection", "Get a connection",
-        "One connection of the hub with its settings and health; never its credentials.", _ADMIN_TAG, _ADMIN,
-        response="admin/connection.json", path_params=_CONNECTION_ID, errors=(*_AUTHED_ERRORS, 404),
-    ),
-    Route(
-        "POST", "/v1/admin/connections/{connection_id}/test", "admin_test_connection", "Test a connection",
-        "Calls the POS with the stored settings and credentials and says whether it answered (a POS that "
-        "does not answer is still a 200, with ok false).", _ADMIN_TAG, _ADMIN,
-        response="admin/connection_test.output.json", path_params=_CONNECTION_ID,
-        errors=(*_AUTHED_ERRORS, 404), response_description="Whether the POS answered.",
-    ),
-    Route(
-        "POST", "/v1/admin/connections/{connection_id}/poll", "admin_poll_connection",
-        "Poll a connection now",
-        "Polls the connection now instead of at its next interval, e.g. after fixing its credentials.",
-        _ADMIN_TAG, _ADMIN, status=202, response="admin/poll.output.json", path_params=_CONNECTION_ID,
-        errors=(*_AUTHED_ERRORS, 404), response_description="The poll, started or already running.",
-    ),
-    Route(
-        "POST", "/v1/admin/connections/{connection_id}/simulate", "admin_simulate", "Simulate at a sandbox",
-        schemas.schema("admin/simulate.input.json")["description"], _ADMIN_TAG, _ADMIN,
-        request="admin/simulate.input.json", response="admin/simulate.output.json",
-        path_params=_CONNECTION_ID, errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 404),
-        response_description="What the simulation did.",
-    ),
-    Route(
-        "POST", "/v1/admin/connections/{connection_id}/import-menu", "admin_import_menu",
-        "Import the POS's menu",
-        "Imports the POS's own menu into the catalog, for accounts where that POS is the master of product "
-        "data; the POS is never pushed its own menu back. 422 when the POS cannot export its menu or "
-        "refuses, 503 when it cannot be reached for now.", _ADMIN_TAG, _ADMIN,
-        request="admin/import_menu.input.json", request_optional=True,
-        response="admin/import_menu.output.json", path_params=_CONNECTION_ID,
-        errors=(*_AUTHED_ERRORS, *_BODY_ERRORS, 404, 503), response_description="What was imported.",
-    ),
-    Route(
-        "GET", "/v1/admin/keys", "admin_list_keys", "List API keys",
-        "The hub's API keys, oldest first, by prefix only: secrets are never shown again.", _ADMIN_TAG,
-        _ADMIN, response="admin/key.json", response_is_list=True, errors=_AUTHED_ERRORS,
-    ),
-    Route(
-        "POST", "/v1/admin/keys", "admin_create_key", "Issue an API key",
-        schemas.schema("admin/key.input.json")["description"] + " The answer is the only time the key's "
-        "secret is shown.", _ADMIN_TAG, _ADMIN, status=201, request="admin/key.input.json",
-        response="admin/key_created.json", errors=(*_AUTHED_ERRORS, *_BODY_ERRORS),
-        response_description="The key, with its secret (shown once).",
-    ),
-    Route(
-        "DELETE", "/v1/admin/keys/{key_id}", "admin_revoke_key", "Revoke an API key",
-        "Revokes an active key of the hub; it stops working at once.", _ADMIN_TAG, _ADMIN, status=204,
-        path_params=(("key_id", "The key's id, e.g. key_5a6b7c8d9e0f1a2b."),),
-        errors=(*_AUTHED_ERRORS, 404), response_description="Revoked.",
-    ),
-]
+
+def _implied_errors(endpoint: Endpoint) -> set[int]:
+    """The errors an operation has by what it declares, so that no declaration can forget them."""
+    implied = set(_SIZE_ERRORS)
+    if endpoint.scopes:  # no key or a bad key (401), too many requests (429), another scope's key (403)
+        implied |= {401, 429} | ({403} if set(endpoint.scopes) != set(SCOPES) else set())
+    if endpoint.request:
+        implied |= set(_BODY_ERRORS)
+    if endpoint.idempotent:  # a malformed Idempotency-Key (400), or one reused with another body (409)
+        implied |= {400, 409}
+    return implied
+
+
+def _schema_paths(endpoint: Endpoint) -> set[str]:
+    """The schema files an endpoint names directly."""
+    named = {endpoint.response, endpoint.request, *endpoint.query,
+             *(ref.split("#")[0] for _, ref, _ in endpoint.params)}
+    if endpoint.errors or endpoint.scopes:
+        named.add(PROBLEM_SCHEMA)
+    return {path for path in named if path}
 
 
 def component_name(path: str) -> str:
@@ -427,12 +154,12 @@ def _problem_response(status: int) -> dict[str, Any]:
     return response
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
+def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "description": text, "schema": {"type": "string"}}
-        for name, text in route.path_params
+        for name, text in endpoint.path_params
     ]
-    for query_schema in route.query:
+    for query_schema in endpoint.query:
         doc = schemas.schema(query_schema)
         for name, prop in doc["properties"].items():
             params.append(
@@ -444,64 +171,62 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                     "schema": _schema_ref(query_schema, f"/properties/{name}"),
                 }
             )
-    for name, ref, text in route.params:
+    for name, ref, text in endpoint.params:
         path, fragment = ref.split("#", 1)
         params.append(
             {"name": name, "in": "query", "required": False, "description": text,
              "schema": _schema_ref(path, fragment)}
         )
-    if route.lookup:
+    if endpoint.lookup:
         params.append({"$ref": "#/components/parameters/q"})
-    if route.idempotent:
+    if endpoint.idempotent:
         params.append({"$ref": "#/components/parameters/Idempotency-Key"})
-    if route.etag:
+    if endpoint.etag:
         params.append({"$ref": "#/components/parameters/If-None-Match"})
     return params
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": route.operation_id,
-        "summary": route.summary,
-        "description": route.description,
-        "tags": [route.tag],
-        "security": [{"BearerAuth": []}, {"ApiKeyHeader": []}] if route.scopes else [],
+        "operationId": endpoint.operation_id,
+        "summary": endpoint.summary,
+        "description": endpoint.description,
+        "tags": [endpoint.tag],
+        "security": [{"BearerAuth": []}, {"ApiKeyHeader": []}] if endpoint.scopes else [],
     }
-    if route.scopes:
-        operation["x-scopes"] = list(route.scopes)
-    params = _parameters(route)
+    if endpoint.scopes:
+        operation["x-scopes"] = list(endpoint.scopes)
+    params = _parameters(endpoint)
     if params:
         operation["parameters"] = params
-    if route.request:
+    if endpoint.request:
         operation["requestBody"] = {
-            "required": not route.request_optional,
-            "content": {"application/json": {"schema": _schema_ref(route.request)}},
+            "required": not endpoint.request_optional,
+            "content": {"application/json": {"schema": _schema_ref(endpoint.request)}},
         }
-    elif route.inline_request is not None:
+    elif endpoint.inline_request is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": route.inline_request}},
+            "content": {"application/json": {"schema": endpoint.inline_request}},
         }
 
-    success: dict[str, Any] = {"description": route.response_description}
-    if route.response:
-        body = _schema_ref(route.response)
-        if route.response_is_list:
+    success: dict[str, Any] = {"description": endpoint.response_description}
+    if endpoint.response:
+        body = _schema_ref(endpoint.response)
+        if endpoint.response_is_list:
             body = {"type": "array", "items": body}
         success["content"] = {"application/json": {"schema": body}}
-    elif route.inline_response is not None:
-        success["content"] = {"application/json": {"schema": route.inline_response}}
-    if route.etag:
+    elif endpoint.inline_response is not None:
+        success["content"] = {"application/json": {"schema": endpoint.inline_response}}
+    if endpoint.etag:
         success["headers"] = {"ETag": {"$ref": "#/components/headers/ETag"}}
-    responses: dict[str, Any] = {str(route.status): success}
-    if route.etag:
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    if endpoint.etag:
         responses["304"] = {
             "description": "Not modified: the If-None-Match tag is still current.",
             "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
         }
-    # A malformed Idempotency-Key (blank, too long) is a 400 wherever the header is taken.
-    implied = (*_SIZE_ERRORS, *((400,) if route.idempotent else ()))
-    for status in sorted({*route.errors, *implied}):
+    for status in sorted({*endpoint.errors, *_implied_errors(endpoint)}):
         responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
     operation["responses"] = responses
     return operation
@@ -558,11 +283,12 @@ def _shared_components() -> dict[str, Any]:
     }
 
 
-def build_openapi(base_url: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the public API, served at /openapi.json."""
+def build_openapi(base_url: str = "", app: Flask | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the app's API (by default, of its routes on a bare app)."""
+    operations = declared_operations(app or _api_app())
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op.endpoint)
     components = _shared_components()
     components["schemas"] = {component_name(path): _component(path) for path in schemas.all_schema_paths()}
     return {
@@ -579,16 +305,17 @@ def build_openapi(base_url: str = "") -> dict[str, Any]:
             "the API, with a text/html 400, 414 or 431 page.",
         },
         "servers": [{"url": base_url or "/"}],
-        "tags": [{"name": tag} for tag in dict.fromkeys(route.tag for route in ROUTES)],
+        "tags": [{"name": tag} for tag in dict.fromkeys(op.endpoint.tag for op in operations)],
         "paths": paths,
         "components": components,
     }
 
 
-def referenced_schema_paths() -> set[str]:
-    """Every schema file the routes use, directly or through $refs between files."""
+def referenced_schema_paths(app: Flask | None = None) -> set[str]:
+    """Every schema file the app's operations use, directly or through $refs between files."""
     documents = {path: schemas.schema(path) for path in schemas.all_schema_paths()}
-    pending = [path for route in ROUTES for path in route.schema_paths()]
+    operations: list[Operation] = declared_operations(app or _api_app())
+    pending = [path for op in operations for path in _schema_paths(op.endpoint)]
     seen: set[str] = set()
     while pending:
         path = pending.pop()

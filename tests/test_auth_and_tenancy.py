@@ -1,8 +1,13 @@
 """API keys, scopes and tenant isolation."""
 
+import re
+
+import pytest
 from sqlalchemy import select
 
+from hub.keys import SCOPES
 from hub.models import ApiKey
+from hub.openapi import build_openapi
 from hub.runtime import get_runtime
 
 
@@ -102,3 +107,23 @@ def test_new_key_is_shown_once_and_works(client, tenant):
     assert client.get("/v1/me", headers={"X-API-Key": created.json["key"]}).status_code == 200
     listed = client.get("/v1/admin/keys", headers=tenant.auth("admin")).json
     assert all("key" not in k for k in listed)
+
+
+# ---------- the scope an operation advertises is the scope it enforces ----------
+
+DOC = build_openapi()
+OPERATIONS = [(method, path, operation) for path, item in DOC["paths"].items()
+              for method, operation in item.items()]
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS,
+                         ids=[operation["operationId"] for _, _, operation in OPERATIONS])
+def test_each_operation_enforces_the_scopes_it_advertises(client, tenant, method, path, operation):
+    # No body and made-up ids: the scope check comes first, so no call gets far enough to change anything.
+    concrete = re.sub(r"\{[^}]+\}", "abc", path)
+    advertised = operation.get("x-scopes", [])
+    for scope in SCOPES:
+        response = client.open(concrete, method=method.upper(), headers=tenant.auth(scope))
+        assert (response.status_code == 403) == (bool(advertised) and scope not in advertised), scope
+    without_key = client.open(concrete, method=method.upper())
+    assert (without_key.status_code == 401) == bool(advertised)

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document built from the schema files and the route table."""
+"""The OpenAPI 3.1 document built from the schema files and the endpoints declared on the views."""
 
 from __future__ import annotations
 
@@ -6,12 +6,24 @@ import re
 from typing import Any
 
 import pytest
+from flask import Blueprint, Flask
 from openapi_spec_validator import validate
 
 from hub import schemas
-from hub.openapi import ROUTES, TRIGGER_NAMES, build_openapi, component_name, referenced_schema_paths
+from hub.endpoints import (
+    ADMIN,
+    AUTOMATION,
+    Endpoint,
+    declaration,
+    declared_operations,
+    endpoint_per,
+    openapi_path,
+)
+from hub.openapi import build_openapi, component_name, referenced_schema_paths
+from triggers import TRIGGERS
 
 DOC = build_openapi("https://hub.example-foods.eu")
+TRIGGER_NAMES = [spec.name for spec in TRIGGERS]
 METHODS = ("get", "post", "put", "delete", "patch")
 
 # Every public endpoint of DESIGN.md sections 4 to 6.
@@ -135,10 +147,79 @@ def test_every_design_endpoint_is_documented() -> None:
     assert {(method, path) for method, path, _ in _operations()} == DESIGN_ENDPOINTS | EXTRA_ENDPOINTS
 
 
-def test_route_table_lists_each_endpoint_once() -> None:
-    keys = [(route.method, route.path) for route in ROUTES]
-    assert len(keys) == len(set(keys))
-    assert len({route.operation_id for route in ROUTES}) == len(ROUTES)
+# ---------- one declaration per route: the document and the scope checks come from it ----------
+
+
+def test_every_flask_route_has_exactly_one_declaration(app) -> None:
+    rules = list(app.url_map.iter_rules())
+    assert rules
+    for rule in rules:
+        declared = declaration(app.view_functions[rule.endpoint])
+        assert declared is not None, rule.rule
+        assert len(rule.methods - {"HEAD", "OPTIONS"}) == 1, rule.rule
+        # Path variables are the documented parameters (a per-trigger or per-action route fills in one).
+        for endpoint in declared.endpoints.values():
+            assert {name for name, _ in endpoint.path_params} | {declared.param} - {None} == rule.arguments
+
+
+def test_a_view_cannot_be_declared_twice() -> None:
+    endpoint = Endpoint(operation_id="x", summary="X", description="X.", tag="X", scopes=ADMIN)
+    with pytest.raises(ValueError, match="declared twice"):
+        endpoint(endpoint(lambda: None))
+
+
+def test_operations_of_one_view_must_share_their_scopes() -> None:
+    def make(scopes: tuple[str, ...]) -> Endpoint:
+        return Endpoint(operation_id="x", summary="X", description="X.", tag="X", scopes=scopes)
+
+    with pytest.raises(ValueError, match="one set of known scopes"):
+        endpoint_per("name", {"a": make(ADMIN), "b": make(AUTOMATION)})(lambda name: None)
+    with pytest.raises(ValueError, match="one set of known scopes"):
+        make(("root",))(lambda: None)
+
+
+def test_an_undeclared_route_stops_the_document() -> None:
+    loose = Blueprint("loose", __name__)
+    loose.add_url_rule("/v1/undeclared", view_func=lambda: "", methods=["GET"])
+    app = Flask(__name__, static_folder=None)
+    app.register_blueprint(loose)
+    with pytest.raises(ValueError, match="/v1/undeclared"):
+        build_openapi(app=app)
+
+
+def test_a_path_parameter_the_route_does_not_have_stops_the_document() -> None:
+    wrong = Blueprint("wrong", __name__)
+    declared = Endpoint(operation_id="x", summary="X", description="X.", tag="X", scopes=(),
+                        path_params=(("id", "An id."),))
+    wrong.add_url_rule("/v1/things/<thing_id>", view_func=declared(lambda thing_id: ""), methods=["GET"])
+    app = Flask(__name__, static_folder=None)
+    app.register_blueprint(wrong)
+    with pytest.raises(ValueError, match="thing_id"):
+        build_openapi(app=app)
+
+
+def test_flask_variables_become_openapi_parameters() -> None:
+    assert openapi_path("/schemas/<path:path>") == "/schemas/{path}"
+    assert openapi_path("/v1/actions/<run_id:id>/x/<int(min=1):n>") == "/v1/actions/{id}/x/{n}"
+
+
+def test_the_document_has_exactly_the_declared_operations(app) -> None:
+    declared = {(op.method.lower(), op.path, op.endpoint.operation_id) for op in declared_operations(app)}
+    documented = {(method, path, operation["operationId"]) for method, path, operation in _operations()}
+    assert documented == declared
+    assert len({operation_id for _, _, operation_id in declared}) == len(declared)
+
+
+def test_each_documented_operation_routes_to_its_declaring_view(app) -> None:
+    adapter = app.url_map.bind("hub.example-foods.eu")
+    for op in declared_operations(app):
+        concrete = re.sub(r"\{[^}]+\}", "abc", op.path)
+        endpoint, _ = adapter.match(concrete, method=op.method)
+        assert endpoint == op.rule.endpoint, f"{op.method} {op.path}"
+
+
+def test_the_served_document_is_the_built_one(client) -> None:
+    assert client.get("/openapi.json").json == build_openapi("http://localhost")
 
 
 def test_every_schema_file_is_used_by_some_route() -> None:
@@ -239,9 +320,9 @@ def test_the_hook_subscription_limit_is_documented_as_a_409() -> None:
 
 
 def test_pos_endpoints_are_for_pos_keys_only() -> None:
-    for route in ROUTES:
-        if route.path.startswith("/v1/pos/"):
-            assert route.scopes == ("pos",)
+    for _, path, operation in _operations():
+        if path.startswith("/v1/pos/"):
+            assert operation["x-scopes"] == ["pos"]
 
 
 @pytest.mark.parametrize("path", ["/v1/pos/menu", "/v1/pos/coupons"])

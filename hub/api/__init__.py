@@ -14,14 +14,15 @@ from hub.api.pos import blueprint as pos_blueprint
 from hub.api.triggers import blueprint as triggers_blueprint
 from hub.api.webhooks import blueprint as webhooks_blueprint
 
+# In the order /openapi.json lists their operations and tags (hub.openapi adds its own route last).
 BLUEPRINTS: list[Blueprint] = [
     me_blueprint,
-    admin_blueprint,
-    actions_blueprint,
-    pos_blueprint,
-    webhooks_blueprint,
     contracts_blueprint,
     triggers_blueprint,
-    lookups_blueprint,
     hooks_blueprint,
+    actions_blueprint,
+    lookups_blueprint,
+    pos_blueprint,
+    webhooks_blueprint,
+    admin_blueprint,
 ]

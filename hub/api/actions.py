@@ -10,14 +10,16 @@ from sqlalchemy import select
 from werkzeug.routing import BaseConverter
 
 from actions import ACTIONS, action_named
-from hub.auth import current_principal, require_scope
+from actions.base import ActionSpec
+from hub.auth import current_principal
 from hub.deliveries import redrive_dead, run_payload
+from hub.endpoints import AUTOMATION, Endpoint, endpoint_per
 from hub.errors import ProblemError, not_found, validation_error
 from hub.idempotency import idempotent, json_response
 from hub.models import ActionRun
 from hub.requests_json import json_body, require_object
 from hub.runtime import get_runtime
-from hub.schemas import validate
+from hub.schemas import schema, validate
 
 blueprint = Blueprint("actions", __name__)
 
@@ -42,8 +44,21 @@ def _register_converters(state: BlueprintSetupState) -> None:
     state.app.url_map.converters.update(action_name=ActionNameConverter, run_id=RunIdConverter)
 
 
+def _action_endpoint(spec: ActionSpec) -> Endpoint:
+    """The contract of running one action, from its input and output schemas."""
+    return Endpoint(
+        operation_id=spec.name, summary=spec.title, tag="Actions", scopes=AUTOMATION,
+        description=schema(spec.input_schema)["description"], status=202,
+        request=spec.input_schema, response=spec.output_schema, idempotent=True,
+        response_description="The action run, started.",
+    )
+
+
+_RUN_ID = (("id", "The action run's id, e.g. run_3e4f5a6b7c8d9e0f."),)
+
+
 @blueprint.post("/v1/actions/<action_name:name>")
-@require_scope("automation")
+@endpoint_per("name", {spec.name: _action_endpoint(spec) for spec in ACTIONS})
 def run_action(name: str) -> Response:
     """Validate, write the change and its deliveries in one transaction, answer 202 with the run."""
     spec = action_named(name)
@@ -68,23 +83,32 @@ def _run(session, hub_id: str, run_id: str) -> ActionRun:  # noqa: ANN001
     return run
 
 
-@blueprint.get("/v1/actions/<run_id:run_id>")
-@require_scope("automation")
-def get_action_run(run_id: str) -> Response:
+@blueprint.get("/v1/actions/<run_id:id>")
+@Endpoint(
+    operation_id="get_action_run", summary="Get an action run", tag="Actions", scopes=AUTOMATION,
+    description="The progress of an action run and of each of its deliveries.",
+    response="common/action_run.json", path_params=_RUN_ID, errors=(404,),
+)
+def get_action_run(id: str) -> Response:
     """The run's progress and each delivery's status, attempts and last error."""
     hub_id = current_principal().hub_id
     with get_runtime().db.session() as session:
-        return json_response(200, run_payload(session, _run(session, hub_id, run_id)))
+        return json_response(200, run_payload(session, _run(session, hub_id, id)))
 
 
-@blueprint.post("/v1/actions/<run_id>/retry")
-@require_scope("automation")
-def retry_action_run(run_id: str) -> Response:
+@blueprint.post("/v1/actions/<id>/retry")
+@Endpoint(
+    operation_id="retry_action_run", summary="Retry an action run", tag="Actions", scopes=AUTOMATION,
+    description="Sends the run's dead deliveries again, with fresh retries.", status=202,
+    response="common/action_run.json", path_params=_RUN_ID, idempotent=True, errors=(404,),
+    response_description="The action run, retrying.",
+)
+def retry_action_run(id: str) -> Response:
     """Send the run's dead deliveries again, with fresh retries (202)."""
     hub_id = current_principal().hub_id
     with get_runtime().db.session() as session:
         def produce() -> tuple[int, dict]:
-            run = _run(session, hub_id, run_id)
+            run = _run(session, hub_id, id)
             redrive_dead(session, run)
             return 202, run_payload(session, run)
 

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from hub.admin import AdminError, add_connection
-from hub.auth import current_principal, require_scope
+from hub.auth import current_principal
 from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
+from hub.endpoints import ADMIN, Endpoint
 from hub.errors import ProblemError, not_found
 from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.menu_import import import_menu
@@ -18,9 +19,13 @@ from hub.models import ApiKey, Connection
 from hub.polling import poll_now
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
+from hub.schemas import schema
 from hub.simulation import SimulationError, simulate
 
 blueprint = Blueprint("admin", __name__)
+
+TAG = "Admin (support staff)"
+_CONNECTION_ID = (("connection_id", "The hub's id of the POS connection, e.g. con_8f3a2b1c4d5e6f70."),)
 
 
 def connection_view(con: Connection) -> dict[str, Any]:
@@ -39,15 +44,47 @@ def connection_view(con: Connection) -> dict[str, Any]:
     }
 
 
+def _own_connection(session, connection_id: str) -> Connection:  # noqa: ANN001
+    con = session.scalar(select(Connection).where(Connection.id == connection_id,
+                                                  Connection.hub_id == current_principal().hub_id))
+    if con is None:
+        raise not_found("connection")
+    return con
+
+
 @blueprint.get("/v1/admin/connector-types")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_list_connector_types", summary="List POS connector types", tag=TAG, scopes=ADMIN,
+    description=schema("admin/connector_type.json")["description"], response="admin/connector_type.json",
+    response_is_list=True,
+)
 def connector_types() -> Response:
     """Every POS type with its settings and credentials schemas (the onboarding form)."""
     return jsonify([cls.describe() for cls in CONNECTORS])
 
 
+@blueprint.get("/v1/admin/connections")
+@Endpoint(
+    operation_id="admin_list_connections", summary="List connections with their health", tag=TAG,
+    scopes=ADMIN, description="Every connection of the hub, sorted by name, with its settings and health "
+    "(status, last contact, last error); never its credentials.",
+    response="admin/connection.json", response_is_list=True,
+)
+def list_connections() -> Response:
+    """Every connection of this hub with its health (status, last contact, last error)."""
+    with get_runtime().db.session() as s:
+        cons = s.scalars(select(Connection).where(Connection.hub_id == current_principal().hub_id)
+                         .order_by(Connection.name)).all()
+        return jsonify([connection_view(c) for c in cons])
+
+
 @blueprint.post("/v1/admin/connections")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_create_connection", summary="Connect a POS", tag=TAG, scopes=ADMIN,
+    description=schema("admin/connection.input.json")["description"], status=201,
+    request="admin/connection.input.json", response="admin/connection.json",
+    response_description="The connection, added.",
+)
 def create_connection() -> tuple[Response, int]:
     """Connect a POS system to this hub."""
     body = validated_body("admin/connection.input.json")
@@ -62,19 +99,107 @@ def create_connection() -> tuple[Response, int]:
 
 
 @blueprint.get("/v1/admin/connections/<connection_id>")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_get_connection", summary="Get a connection", tag=TAG, scopes=ADMIN,
+    description="One connection of the hub with its settings and health; never its credentials.",
+    response="admin/connection.json", path_params=_CONNECTION_ID, errors=(404,),
+)
 def get_connection(connection_id: str) -> Response:
     """One connection of this hub."""
     with get_runtime().db.session() as s:
-        con = s.scalar(select(Connection).where(Connection.id == connection_id,
-                                                Connection.hub_id == current_principal().hub_id))
-        if con is None:
-            raise not_found("connection")
-        return jsonify(connection_view(con))
+        return jsonify(connection_view(_own_connection(s, connection_id)))
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/test")
+@Endpoint(
+    operation_id="admin_test_connection", summary="Test a connection", tag=TAG, scopes=ADMIN,
+    description="Calls the POS with the stored settings and credentials and says whether it answered (a POS "
+    "that does not answer is still a 200, with ok false).",
+    response="admin/connection_test.output.json", path_params=_CONNECTION_ID, errors=(404,),
+    response_description="Whether the POS answered.",
+)
+def test_connection(connection_id: str) -> Response:
+    """Call the POS with the stored credentials and say whether it answered."""
+    rt = get_runtime()
+    with rt.db.session() as s:
+        connector = build_connector(_own_connection(s, connection_id), rt.vault)
+    try:
+        connector.test_connection()
+    except ConnectorError as exc:
+        return jsonify({"ok": False, "error_kind": exc.kind.value, "message": exc.message})
+    return jsonify({"ok": True, "message": f"{connector.title} answered."})
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/poll")
+@Endpoint(
+    operation_id="admin_poll_connection", summary="Poll a connection now", tag=TAG, scopes=ADMIN,
+    description="Polls the connection now instead of at its next interval, e.g. after fixing its "
+    "credentials.",
+    status=202, response="admin/poll.output.json", path_params=_CONNECTION_ID, errors=(404,),
+    response_description="The poll, started or already running.",
+)
+def poll_connection_now(connection_id: str) -> tuple[Response, int]:
+    """Poll a connection now instead of at its next interval (e.g. after fixing its credentials)."""
+    rt = get_runtime()
+    with rt.db.session() as s:
+        _own_connection(s, connection_id)
+    started = poll_now(rt, connection_id)
+    detail = "polling now" if started else "a poll of this connection is already running"
+    return jsonify({"connection_id": connection_id, "poll_started": started, "detail": detail}), 202
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/simulate")
+@Endpoint(
+    operation_id="admin_simulate", summary="Simulate at a sandbox", tag=TAG, scopes=ADMIN,
+    description=schema("admin/simulate.input.json")["description"], request="admin/simulate.input.json",
+    response="admin/simulate.output.json", path_params=_CONNECTION_ID, errors=(404,),
+    response_description="What the simulation did.",
+)
+def simulate_at_sandbox(connection_id: str) -> Response:
+    """Make a sandbox connection sell, restock, drop a location or have an outage."""
+    body = validated_body("admin/simulate.input.json")
+    with get_runtime().db.session() as s:
+        con = _own_connection(s, connection_id)
+        try:
+            result = simulate(s, con, body["action"],
+                              location_external_id=body.get("location_external_id"),
+                              sku=body.get("sku"), quantity=body.get("quantity", 1))
+        except SimulationError as exc:
+            raise ProblemError(422, str(exc), errors=[{"path": exc.path, "message": str(exc)}]) from exc
+    return jsonify(result)
+
+
+@blueprint.post("/v1/admin/connections/<connection_id>/import-menu")
+@Endpoint(
+    operation_id="admin_import_menu", summary="Import the POS's menu", tag=TAG, scopes=ADMIN,
+    description="Imports the POS's own menu into the catalog, for accounts where that POS is the master of "
+    "product data; the POS is never pushed its own menu back. 422 when the POS cannot export its menu or "
+    "refuses, 503 when it cannot be reached for now.",
+    request="admin/import_menu.input.json", request_optional=True, response="admin/import_menu.output.json",
+    path_params=_CONNECTION_ID, errors=(404, 503), response_description="What was imported.",
+)
+def import_menu_from_pos(connection_id: str) -> Response:
+    """Import the POS's own menu into the catalog (the POS is the master of product data)."""
+    # The body is optional: an empty one means the defaults.
+    body = validated_body("admin/import_menu.input.json") if request.get_data(cache=True).strip() else {}
+    push = body.get("push_to_other_connections", False)
+    rt = get_runtime()
+    try:
+        result = import_menu(rt, current_principal().hub_id, connection_id, push)
+    except LookupError as exc:
+        raise not_found("connection") from exc
+    except ConnectorError as exc:
+        raise ProblemError(422 if exc.kind.value == "permanent" else 503, f"The POS refused: {exc.message}",
+                           errors=[{"path": "", "message": exc.message}]) from exc
+    return jsonify(result)
 
 
 @blueprint.get("/v1/admin/keys")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_list_keys", summary="List API keys", tag=TAG, scopes=ADMIN,
+    description="The hub's API keys, oldest first, by prefix only: secrets are never shown again.",
+    response="admin/key.json", response_is_list=True,
+)
 def list_keys() -> Response:
     """The hub's keys (prefixes only; secrets are never shown again)."""
     with get_runtime().db.session() as s:
@@ -86,7 +211,12 @@ def list_keys() -> Response:
 
 
 @blueprint.post("/v1/admin/keys")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_create_key", summary="Issue an API key", tag=TAG, scopes=ADMIN,
+    description=schema("admin/key.input.json")["description"] + " The answer is the only time the key's "
+    "secret is shown.", status=201, request="admin/key.input.json", response="admin/key_created.json",
+    response_description="The key, with its secret (shown once).",
+)
 def create_key() -> tuple[Response, int]:
     """Issue a key; the answer is the only time its secret is shown."""
     body = validated_body("admin/key.input.json")
@@ -102,88 +232,15 @@ def create_key() -> tuple[Response, int]:
 
 
 @blueprint.delete("/v1/admin/keys/<key_id>")
-@require_scope("admin")
+@Endpoint(
+    operation_id="admin_revoke_key", summary="Revoke an API key", tag=TAG, scopes=ADMIN,
+    description="Revokes an active key of the hub; it stops working at once.", status=204,
+    path_params=(("key_id", "The key's id, e.g. key_5a6b7c8d9e0f1a2b."),), errors=(404,),
+    response_description="Revoked.",
+)
 def delete_key(key_id: str) -> tuple[str, int]:
     """Revoke a key of this hub."""
     with get_runtime().db.session() as s:
         if not revoke_key(s, key_id, current_principal().hub_id):
             raise not_found("active key")
     return "", 204
-
-
-def _own_connection(session, connection_id: str) -> Connection:  # noqa: ANN001
-    con = session.scalar(select(Connection).where(Connection.id == connection_id,
-                                                  Connection.hub_id == current_principal().hub_id))
-    if con is None:
-        raise not_found("connection")
-    return con
-
-
-@blueprint.get("/v1/admin/connections")
-@require_scope("admin")
-def list_connections() -> Response:
-    """Every connection of this hub with its health (status, last contact, last error)."""
-    with get_runtime().db.session() as s:
-        cons = s.scalars(select(Connection).where(Connection.hub_id == current_principal().hub_id)
-                         .order_by(Connection.name)).all()
-        return jsonify([connection_view(c) for c in cons])
-
-
-@blueprint.post("/v1/admin/connections/<connection_id>/test")
-@require_scope("admin")
-def test_connection(connection_id: str) -> Response:
-    """Call the POS with the stored credentials and say whether it answered."""
-    rt = get_runtime()
-    with rt.db.session() as s:
-        connector = build_connector(_own_connection(s, connection_id), rt.vault)
-    try:
-        connector.test_connection()
-    except ConnectorError as exc:
-        return jsonify({"ok": False, "error_kind": exc.kind.value, "message": exc.message})
-    return jsonify({"ok": True, "message": f"{connector.title} answered."})
-
-
-@blueprint.post("/v1/admin/connections/<connection_id>/simulate")
-@require_scope("admin")
-def simulate_at_sandbox(connection_id: str) -> Response:
-    """Make a sandbox connection sell, restock, drop a location or have an outage."""
-    body = validated_body("admin/simulate.input.json")
-    with get_runtime().db.session() as s:
-        con = _own_connection(s, connection_id)
-        try:
-            result = simulate(s, con, body["action"],
-                              location_external_id=body.get("location_external_id"),
-                              sku=body.get("sku"), quantity=body.get("quantity", 1))
-        except SimulationError as exc:
-            raise ProblemError(422, str(exc), errors=[{"path": exc.path, "message": str(exc)}]) from exc
-    return jsonify(result)
-
-
-@blueprint.post("/v1/admin/connections/<connection_id>/poll")
-@require_scope("admin")
-def poll_connection_now(connection_id: str) -> tuple[Response, int]:
-    """Poll a connection now instead of at its next interval (e.g. after fixing its credentials)."""
-    rt = get_runtime()
-    with rt.db.session() as s:
-        _own_connection(s, connection_id)
-    started = poll_now(rt, connection_id)
-    detail = "polling now" if started else "a poll of this connection is already running"
-    return jsonify({"connection_id": connection_id, "poll_started": started, "detail": detail}), 202
-
-
-@blueprint.post("/v1/admin/connections/<connection_id>/import-menu")
-@require_scope("admin")
-def import_menu_from_pos(connection_id: str) -> Response:
-    """Import the POS's own menu into the catalog (the POS is the master of product data)."""
-    # The body is optional: an empty one means the defaults.
-    body = validated_body("admin/import_menu.input.json") if request.get_data(cache=True).strip() else {}
-    push = body.get("push_to_other_connections", False)
-    rt = get_runtime()
-    try:
-        result = import_menu(rt, current_principal().hub_id, connection_id, push)
-    except LookupError as exc:
-        raise not_found("connection") from exc
-    except ConnectorError as exc:
-        raise ProblemError(422 if exc.kind.value == "permanent" else 503, f"The POS refused: {exc.message}",
-                           errors=[{"path": "", "message": exc.message}]) from exc
-    return jsonify(result)

@@ -1,16 +1,14 @@
-"""The contracts: GET /v1/contracts, GET /schemas/<path> and GET /openapi.json, all from schemas/."""
+"""The contracts: GET /v1/contracts and GET /schemas/<path>, from schemas/ (/openapi.json: hub.openapi)."""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from hub.auth import require_scope
+from hub.endpoints import ANY_KEY, Endpoint
 from hub.errors import ProblemError
-from hub.openapi import build_openapi
 from hub.schemas import all_schema_paths, example, schema
 
 blueprint = Blueprint("contracts", __name__)
@@ -36,13 +34,23 @@ def contracts() -> dict[str, Any]:
 
 
 @blueprint.get("/v1/contracts")
-@require_scope("automation", "pos", "admin")
+@Endpoint(
+    operation_id="list_contracts", summary="List trigger and action contracts", tag="Contracts",
+    scopes=ANY_KEY, response="contracts.output.json",
+    description="Every trigger and action with links to its JSON Schemas and a sample.",
+)
 def list_contracts() -> Response:
     """Every trigger and action with its input schema, output schema and sample."""
     return jsonify(contracts())
 
 
 @blueprint.get("/schemas/<path:path>")
+@Endpoint(
+    operation_id="get_schema", summary="One JSON Schema file", tag="Contracts", scopes=(),
+    description="Serves a schema file by its path, e.g. /schemas/triggers/new_purchase.output.json.",
+    path_params=(("path", "The schema file's path, e.g. triggers/new_purchase.output.json."),),
+    errors=(404,), response_description="The JSON Schema document.", inline_response={"type": "object"},
+)
 def get_schema(path: str) -> Response:
     """One schema file, as stored under schemas/."""
     if path not in set(all_schema_paths()):
@@ -50,14 +58,3 @@ def get_schema(path: str) -> Response:
     response = Response(json.dumps(schema(path), indent=2), mimetype="application/schema+json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
-
-
-@lru_cache(maxsize=8)
-def _openapi_text(base_url: str) -> str:
-    return json.dumps(build_openapi(base_url))
-
-
-@blueprint.get("/openapi.json")
-def openapi() -> Response:
-    """The OpenAPI 3.1 document built from the schema files."""
-    return Response(_openapi_text(request.host_url.rstrip("/")), mimetype="application/json")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
-from hub.api.triggers import check_known_params, limit_param
-from hub.auth import current_principal, require_scope
+from hub.api.triggers import LIMIT_PARAM, check_known_params, limit_param
+from hub.auth import current_principal
+from hub.endpoints import AUTOMATION, Endpoint
 from hub.errors import ProblemError, not_found, validation_error
-from hub.events import on_commit
-from hub.hooks.outbox import enqueue_deliveries
+from hub.hooks.kind import HOOK_DELIVERIES
 from hub.hooks.signing import new_secret
 from hub.hooks.targets import UnsafeTarget, check_target
 from hub.idempotency import idempotent
@@ -19,10 +19,12 @@ from hub.models import Connection, HookDelivery, HookSubscription, Hub, Location
 from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
+from hub.work.leases import revive
 
 blueprint = Blueprint("hooks", __name__)
 
 DELIVERY_STATUSES = ("pending", "in_progress", "succeeded", "dead")
+_HOOK_ID = (("id", "The hook subscription's id, e.g. hook_2c3d4e5f6a7b8c9d."),)
 
 
 def subscription_view(sub: HookSubscription, secret: str | None = None) -> dict[str, Any]:
@@ -81,7 +83,14 @@ def _subscription(session: Any, hook_id: str) -> HookSubscription:
 
 
 @blueprint.post("/v1/hooks")
-@require_scope("automation")
+@Endpoint(
+    operation_id="subscribe_hook", summary="Subscribe to a trigger (REST hook)", tag="Hooks",
+    description="Each new event of the trigger is POSTed to target_url, signed per Standard Webhooks. The "
+    "answer carries the signing secret, shown only this once.",
+    scopes=AUTOMATION, status=201, request="hooks/subscription.input.json",
+    response="hooks/subscription.output.json", idempotent=True,
+    response_description="The subscription, with its secret.",
+)
 def subscribe() -> Response:
     """Subscribe a target URL to a trigger; answers 201 with the signing secret (shown once).
 
@@ -113,7 +122,11 @@ def subscribe() -> Response:
 
 
 @blueprint.get("/v1/hooks")
-@require_scope("automation")
+@Endpoint(
+    operation_id="list_hooks", summary="List hook subscriptions", tag="Hooks", scopes=AUTOMATION,
+    description="The hub's REST hook subscriptions, newest first (without their secrets).",
+    response="hooks/subscription.output.json", response_is_list=True, params=(LIMIT_PARAM,), errors=(422,),
+)
 def list_hooks() -> Response:
     """The hub's hook subscriptions, newest first (without secrets)."""
     check_known_params(("limit",))
@@ -124,28 +137,46 @@ def list_hooks() -> Response:
         return jsonify([subscription_view(sub) for sub in rows])
 
 
-@blueprint.get("/v1/hooks/<hook_id>")
-@require_scope("automation")
-def get_hook(hook_id: str) -> Response:
+@blueprint.get("/v1/hooks/<id>")
+@Endpoint(
+    operation_id="get_hook", summary="Get a hook subscription", tag="Hooks", scopes=AUTOMATION,
+    description="One REST hook subscription (without its secret).",
+    response="hooks/subscription.output.json", path_params=_HOOK_ID, errors=(404,),
+)
+def get_hook(id: str) -> Response:
     """One hook subscription (without its secret)."""
     with get_runtime().db.session() as session:
-        return jsonify(subscription_view(_subscription(session, hook_id)))
+        return jsonify(subscription_view(_subscription(session, id)))
 
 
-@blueprint.delete("/v1/hooks/<hook_id>")
-@require_scope("automation")
-def unsubscribe(hook_id: str) -> tuple[str, int]:
+@blueprint.delete("/v1/hooks/<id>")
+@Endpoint(
+    operation_id="unsubscribe_hook", summary="Unsubscribe a hook", tag="Hooks", scopes=AUTOMATION,
+    description="Deletes the subscription; no more events are sent to it.", status=204,
+    path_params=_HOOK_ID, errors=(404,), response_description="Deleted.",
+)
+def unsubscribe(id: str) -> tuple[str, int]:
     """Delete a subscription and its deliveries; nothing more is sent to it."""
     with get_runtime().db.session() as session:
-        sub = _subscription(session, hook_id)
+        sub = _subscription(session, id)
         session.execute(delete(HookDelivery).where(HookDelivery.subscription_id == sub.id))
         session.execute(delete(HookSubscription).where(HookSubscription.id == sub.id))
     return "", 204
 
 
-@blueprint.get("/v1/hooks/<hook_id>/deliveries")
-@require_scope("automation")
-def deliveries(hook_id: str) -> Response:
+@blueprint.get("/v1/hooks/<id>/deliveries")
+@Endpoint(
+    operation_id="list_hook_deliveries", summary="List a hook's deliveries", tag="Hooks", scopes=AUTOMATION,
+    description="The subscription's deliveries, newest first, including dead ones that can be replayed.",
+    response="hooks/delivery.output.json", response_is_list=True, path_params=_HOOK_ID,
+    params=(
+        ("status", "hooks/delivery.output.json#/properties/status",
+         "Only deliveries in this status, e.g. dead for the ones given up that can be replayed."),
+        LIMIT_PARAM,
+    ),
+    errors=(404, 422),
+)
+def deliveries(id: str) -> Response:
     """The subscription's deliveries, newest first; status=dead lists its dead letters."""
     check_known_params(("status", "limit"))
     status = request.args.get("status")
@@ -154,7 +185,7 @@ def deliveries(hook_id: str) -> Response:
                                  "message": f"'status' must be one of: {', '.join(DELIVERY_STATUSES)}."}])
     limit = limit_param()
     with get_runtime().db.session() as session:
-        sub = _subscription(session, hook_id)
+        sub = _subscription(session, id)
         query = select(HookDelivery).where(HookDelivery.subscription_id == sub.id,
                                            HookDelivery.hub_id == sub.hub_id)
         if status:
@@ -163,24 +194,24 @@ def deliveries(hook_id: str) -> Response:
         return jsonify([delivery_view(row) for row in rows])
 
 
-@blueprint.post("/v1/hooks/<hook_id>/deliveries/<delivery_id>/replay")
-@require_scope("automation")
-def replay(hook_id: str, delivery_id: str) -> tuple[Response, int]:
+@blueprint.post("/v1/hooks/<id>/deliveries/<delivery_id>/replay")
+@Endpoint(
+    operation_id="replay_hook_delivery", summary="Replay a hook delivery", tag="Hooks", scopes=AUTOMATION,
+    description="Sends the delivery's event again, with fresh retries.", status=202,
+    response="hooks/delivery.output.json", idempotent=True,
+    path_params=(*_HOOK_ID, ("delivery_id", "The delivery's id, e.g. hdl_4e5f6a7b8c9d0e1f.")),
+    errors=(404,), response_description="The delivery, pending again.",
+)
+def replay(id: str, delivery_id: str) -> tuple[Response, int]:
     """Send a dead delivery again, with a fresh retry schedule; 202 with the delivery."""
-    now = utcnow()
-    with get_runtime().db.session() as session:
-        sub = _subscription(session, hook_id)
+    rt, now = get_runtime(), utcnow()
+    with rt.db.session() as session:
+        sub = _subscription(session, id)
         row = session.scalar(select(HookDelivery).where(HookDelivery.id == delivery_id,
                                                         HookDelivery.subscription_id == sub.id))
         if row is None:
             raise not_found("delivery")
-        revived = session.execute(
-            update(HookDelivery).where(HookDelivery.id == row.id, HookDelivery.status == "dead")
-            .values(status="pending", attempts=0, next_attempt_at=now, enqueued_at=now, leased_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if not revived:
+        if not revive(session, rt.queue, HOOK_DELIVERIES, HookDelivery.id == row.id, now=now, due_at=now):
             raise ProblemError(409, f"Only dead deliveries can be replayed; this one is {row.status}.")
-        on_commit(session, lambda: enqueue_deliveries([row.id]))
         session.refresh(row)
         return jsonify(delivery_view(row)), 202

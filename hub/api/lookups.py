@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
-from hub.api.triggers import check_known_params, limit_param, text_filters
-from hub.auth import current_principal, require_scope
+from hub.api.triggers import LIMIT_PARAM, check_known_params, limit_param, text_filters
+from hub.auth import current_principal
 from hub.connectors import connector_class
+from hub.endpoints import AUTOMATION, Endpoint
 from hub.errors import validation_error
 from hub.models import Connection, Coupon, Location, MenuItem
 from hub.refs import iso
@@ -83,8 +84,18 @@ def coupon_choice(coupon: Coupon) -> dict[str, Any]:
             "active": coupon.active, "updated_at": iso(coupon.updated_at)}
 
 
+def _lookup(operation_id: str, summary: str, description: str, response: str,
+            params: tuple[tuple[str, str, str], ...] = ()) -> Endpoint:
+    """The contract of a dropdown lookup: a list, searchable with q, capped by limit."""
+    return Endpoint(operation_id=operation_id, summary=summary, description=description, tag="Lookups",
+                    scopes=AUTOMATION, response=response, response_is_list=True, lookup=True,
+                    params=(*params, LIMIT_PARAM), errors=(422,))
+
+
 @blueprint.get("/v1/locations")
-@require_scope("automation")
+@_lookup("list_locations", "List locations", "The hub's locations, for dropdowns.", "lookups/location.json",
+         params=(("connection_id", "lookups/location.json#/properties/connection_id",
+                  "Only the locations of this POS connection (the hub's id of the connection)."),))
 def locations() -> Response:
     """The hub's locations; connection_id narrows them to one POS connection."""
     check_known_params(("q", "limit", "connection_id"))
@@ -97,7 +108,8 @@ def locations() -> Response:
 
 
 @blueprint.get("/v1/connections")
-@require_scope("automation")
+@_lookup("list_connections", "List POS connections", "The hub's POS connections, for dropdowns.",
+         "lookups/connection.json")
 def connections() -> Response:
     """The hub's POS connections."""
     check_known_params(("q", "limit"))
@@ -108,7 +120,8 @@ def connections() -> Response:
 
 
 @blueprint.get("/v1/menu-items")
-@require_scope("automation")
+@_lookup("list_menu_items", "List menu items", "The catalog's menu items, for dropdowns.",
+         "lookups/menu_item.json")
 def menu_items() -> Response:
     """The catalog's menu items (deleted ones left out); q searches name and sku."""
     check_known_params(("q", "limit"))
@@ -120,7 +133,7 @@ def menu_items() -> Response:
 
 
 @blueprint.get("/v1/coupons")
-@require_scope("automation")
+@_lookup("list_coupons", "List coupons", "The catalog's coupons, for dropdowns.", "lookups/coupon.json")
 def coupons() -> Response:
     """The catalog's coupons; q searches name and code."""
     check_known_params(("q", "limit"))

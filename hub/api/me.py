@@ -7,29 +7,25 @@ import json
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import select, text
 
-from hub.auth import current_principal, require_scope
+from hub.auth import current_principal
+from hub.endpoints import ANY_KEY, Endpoint
 from hub.models import Hub
 from hub.runtime import get_runtime
 
 blueprint = Blueprint("me", __name__)
 
 
-@blueprint.get("/v1/me")
-@require_scope("automation", "pos", "admin")
-def me() -> Response:
-    """The caller's hub and key scope."""
-    principal = current_principal()
-    with get_runtime().db.session() as session:
-        name = session.scalar(select(Hub.name).where(Hub.id == principal.hub_id))
-    return jsonify({
-        "hub": {"id": principal.hub_id, "name": name},
-        "scope": principal.scope,
-        "connection_id": principal.connection_id,
-        "key_id": principal.key_id,
-    })
-
-
 @blueprint.get("/healthz")
+@Endpoint(
+    operation_id="health", summary="Health check", tag="Health", scopes=(),
+    description="Answers 200 while the service can reach its database.",
+    errors=(503,), response_description="The service is healthy.",
+    inline_response={
+        "type": "object",
+        "properties": {"status": {"type": "string", "const": "ok"}},
+        "required": ["status"],
+    },
+)
 def healthz() -> tuple[Response, int]:
     """Checks the database and, when configured, Redis; 503 when one is down."""
     runtime = get_runtime()
@@ -48,3 +44,21 @@ def healthz() -> tuple[Response, int]:
     problem = {"type": "https://pos-hub.dev/problems/unavailable", "title": "Service unavailable",
                "status": 503, "detail": f"Unhealthy: {failing}", "errors": [], "checks": checks}
     return Response(json.dumps(problem), status=503, mimetype="application/problem+json"), 503
+
+
+@blueprint.get("/v1/me")
+@Endpoint(
+    operation_id="me", summary="Who am I", tag="Account", scopes=ANY_KEY, response="me.output.json",
+    description="The hub and scope of the API key used: the connection test of Zapier and n8n.",
+)
+def me() -> Response:
+    """The caller's hub and key scope."""
+    principal = current_principal()
+    with get_runtime().db.session() as session:
+        name = session.scalar(select(Hub.name).where(Hub.id == principal.hub_id))
+    return jsonify({
+        "hub": {"id": principal.hub_id, "name": name},
+        "scope": principal.scope,
+        "connection_id": principal.connection_id,
+        "key_id": principal.key_id,
+    })

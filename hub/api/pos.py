@@ -13,9 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, request
 from sqlalchemy.orm import Session
 
-from hub.auth import current_principal, require_scope
+from hub.auth import current_principal
 from hub.catalog import coupons_for_connection, menu_for_connection, parse_time
 from hub.connectors.base import PurchaseLineRecord, PurchaseRecord
+from hub.endpoints import POS, Endpoint
 from hub.errors import not_found, validation_error
 from hub.idempotency import idempotent, json_response
 from hub.inventory import CountUpdate, apply_counts
@@ -25,7 +26,7 @@ from hub.purchases import UnknownLocation, record_purchases
 from hub.refs import iso, locations_by_external_id
 from hub.requests_json import json_body, validated_body
 from hub.runtime import get_runtime
-from hub.schemas import validate
+from hub.schemas import schema, validate
 
 blueprint = Blueprint("pos", __name__)
 
@@ -79,7 +80,11 @@ def _purchase_record(item: dict[str, Any]) -> PurchaseRecord:
 
 
 @blueprint.post("/v1/pos/purchases")
-@require_scope("pos")
+@Endpoint(
+    operation_id="report_purchases", summary="Report purchases", tag="POS", scopes=POS,
+    description=schema("pos/purchases.input.json")["description"], request="pos/purchases.input.json",
+    response="pos/purchases.output.json", idempotent=True, response_description="What was recorded.",
+)
 def post_purchases() -> Response:
     """Record one purchase or a batch, once per POS purchase id; stock and events follow."""
     body = validated_body("pos/purchases.input.json")
@@ -110,7 +115,11 @@ def post_purchases() -> Response:
 
 
 @blueprint.put("/v1/pos/inventory")
-@require_scope("pos")
+@Endpoint(
+    operation_id="report_inventory", summary="Report stock counts", tag="POS", scopes=POS,
+    description=schema("pos/inventory.input.json")["description"], request="pos/inventory.input.json",
+    response="pos/inventory.output.json", response_description="What was stored.",
+)
 def put_inventory() -> Response:
     """Absolute stock counts per location and sku; low_stock fires on a crossing."""
     body = validated_body("pos/inventory.input.json")
@@ -132,7 +141,11 @@ def put_inventory() -> Response:
 
 
 @blueprint.post("/v1/pos/heartbeat")
-@require_scope("pos")
+@Endpoint(
+    operation_id="heartbeat", summary="Send a heartbeat", tag="POS", scopes=POS,
+    description=schema("pos/heartbeat.input.json")["description"], request="pos/heartbeat.input.json",
+    request_optional=True, response="pos/heartbeat.output.json",
+)
 def post_heartbeat() -> Response:
     """A sign of life, optionally with each location's status (unknown locations are added)."""
     raw = request.get_data(cache=True)
@@ -179,7 +192,10 @@ def _with_etag(body: dict[str, Any], prefix: str) -> Response:
 
 
 @blueprint.get("/v1/pos/menu")
-@require_scope("pos")
+@Endpoint(
+    operation_id="pos_menu", summary="Fetch the menu", tag="POS", scopes=POS,
+    description=schema("pos/menu.output.json")["description"], response="pos/menu.output.json", etag=True,
+)
 def get_menu() -> Response:
     """The menu for this connection's locations, with an ETag."""
     with get_runtime().db.session() as session:
@@ -190,7 +206,11 @@ def get_menu() -> Response:
 
 
 @blueprint.get("/v1/pos/coupons")
-@require_scope("pos")
+@Endpoint(
+    operation_id="pos_coupons", summary="Fetch the coupons", tag="POS", scopes=POS,
+    description=schema("pos/coupons.output.json")["description"], response="pos/coupons.output.json",
+    etag=True,
+)
 def get_coupons() -> Response:
     """The coupons for this connection's locations, with an ETag."""
     with get_runtime().db.session() as session:

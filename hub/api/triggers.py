@@ -10,11 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from hub import schemas
-from hub.auth import current_principal, require_scope
+from hub.auth import current_principal
+from hub.endpoints import AUTOMATION, Endpoint, endpoint_per
 from hub.errors import ProblemError, validation_error
 from hub.runtime import get_runtime
 from triggers import TRIGGERS, get_trigger
-from triggers.base import poll
+from triggers.base import TriggerSpec, poll
 
 blueprint = Blueprint("triggers", __name__)
 
@@ -62,6 +63,11 @@ def paging_param(name: str) -> int | None:
     return int_param(name, prop["minimum"], prop["maximum"], prop.get("default"))
 
 
+# The limit parameter as /openapi.json declares it, for the endpoints that take limit_param().
+LIMIT_PARAM = ("limit", f"{PAGING_SCHEMA}#/properties/limit", "How many entries to return at most (1 to 500; "
+               "default 100).")
+
+
 def limit_param() -> int:
     """The limit parameter: 1 to 500, default 100 (common/trigger_paging.json)."""
     return paging_param("limit") or _paging_property("limit")["default"]
@@ -73,8 +79,23 @@ def text_filters(names: Iterable[str]) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
 
 
+def _poll_endpoint(spec: TriggerSpec) -> Endpoint:
+    """The contract of polling one trigger, from its output and filters schemas."""
+    output = schemas.schema(spec.output_schema)
+    return Endpoint(
+        operation_id=f"poll_{spec.name}", summary=f"Poll the {output['title']} trigger", tag="Triggers",
+        description=output["description"]
+        + " Returns a list of events, newest first, each with a unique and stable id."
+        " Use since_id to walk forward from a cursor (each page holds the oldest events after it)"
+        " and before_id to page back.",
+        scopes=AUTOMATION, response=spec.output_schema, response_is_list=True,
+        query=(PAGING_SCHEMA, spec.filters_schema), errors=(400, 422),
+        response_description="Events, newest first.",
+    )
+
+
 @blueprint.get("/v1/triggers/<name>")
-@require_scope("automation")
+@endpoint_per("name", {spec.name: _poll_endpoint(spec) for spec in TRIGGERS})
 def poll_trigger(name: str) -> Response:
     """The trigger's items, newest first; since_id / before_id page by event id."""
     spec = get_trigger(name)

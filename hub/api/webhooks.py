@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from hub.callbacks import event_key, first_delivery
 from hub.connectors import build_connector, connector_class
 from hub.connectors.base import Capability, Connector, ConnectorError
+from hub.endpoints import Endpoint
 from hub.errors import ProblemError, not_found
 from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection
@@ -57,6 +58,28 @@ def _answer(event_id: Any, poll_scheduled: bool, duplicate: bool) -> Response:
 
 
 @blueprint.post("/v1/webhooks/<connection_id>")
+@Endpoint(
+    operation_id="vendor_callback", summary="Receive a POS vendor's webhook", tag="Vendor callbacks",
+    description="Accepts a POS vendor's native webhook (Square, Shopify, ...) for the connection, after "
+    "checking that vendor's signature scheme. The body is the vendor's own format. Each vendor event is "
+    "acted on once: a redelivered event (same event id, kept for 7 days) answers 200 with duplicate true and "
+    "changes nothing. Callbacks are limited per connection (per source address for unknown ids).",
+    scopes=(),  # signed by the vendor instead of an API key
+    path_params=(("connection_id", "The hub's id of the POS connection the callback is for."),),
+    errors=(400, 401, 404, 413, 429), response_description="The callback was accepted.",
+    inline_request={"description": "The vendor's own webhook payload."},
+    inline_response={
+        "type": "object",
+        "required": ["received", "event_id", "poll_scheduled", "duplicate"],
+        "properties": {
+            "received": {"type": "boolean", "const": True},
+            "event_id": {"type": ["string", "null"], "description": "The vendor's event id, if it sent one."},
+            "poll_scheduled": {"type": "boolean", "description": "An early poll of the connection is due."},
+            "duplicate": {"type": "boolean",
+                          "description": "This event was received before; nothing was done this time."},
+        },
+    },
+)
 def vendor_callback(connection_id: str) -> Response:
     """Verify the vendor's signature, then record what a new event carries and poll early."""
     rt = get_runtime()
