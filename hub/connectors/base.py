@@ -116,12 +116,31 @@ class PurchaseRecord:
 
 
 @dataclass
+class UnreadableRecord:
+    """A vendor record the connector could not map: kept raw with the reason, so polling moves on.
+
+    The hub quarantines it (visible to support staff) and can replay it through
+    ``Connector.read_purchase`` once the connector or the data is fixed.
+    """
+
+    kind: str  # "purchase"
+    external_id: str | None
+    raw: Any  # the vendor's record as received (JSON-able)
+    reason: str
+
+
+@dataclass
 class PurchasePage:
-    """Purchases since a cursor, and the cursor to save once they are committed."""
+    """Purchases since a cursor, and the cursor to save once they are committed.
+
+    Only final purchases are returned (an order still open at the POS is left for a later poll),
+    so each purchase is recorded once, from its final version, and stock is decremented once.
+    """
 
     purchases: list[PurchaseRecord]
     next_cursor: str | None
     has_more: bool = False
+    unreadable: list[UnreadableRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -300,6 +319,13 @@ class Connector:
     def fetch_purchases(self, cursor: str | None) -> PurchasePage:
         """Purchases after the cursor (None: from the start of what the POS keeps)."""
         raise self._unsupported("report purchases")
+
+    def read_purchase(self, raw: Any) -> PurchaseRecord | None:
+        """Map one raw vendor record again (quarantine replay); None when it is not final yet.
+
+        Raises ValueError (or ConnectorError) with the reason when it still cannot be read.
+        """
+        raise self._unsupported("replay quarantined records")
 
     def push_menu(self, items: list[MenuItemData], idempotency_key: str) -> None:
         """Create, update or remove these menu items at the POS."""
