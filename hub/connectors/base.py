@@ -24,7 +24,7 @@ from hub.outbound.client import OutboundSession
 from hub.outbound.failures import OutboundFailure, describe, refusal
 from hub.outbound.policy import OutboundRefused, check_url
 from hub.outbound.redact import redact, secret_values
-from hub.work.failures import ErrorKind, parse_retry_after
+from hub.work.failures import ErrorKind, Fault, default_fault, parse_retry_after
 
 
 class ConnectorError(Exception):
@@ -38,6 +38,7 @@ class ConnectorError(Exception):
         retry_after: float | None = None,
         vendor_code: str | None = None,
         status: int | None = None,
+        fault: Fault | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -45,6 +46,7 @@ class ConnectorError(Exception):
         self.retry_after = retry_after
         self.vendor_code = vendor_code
         self.status = status
+        self.fault = fault or default_fault(kind, status)
 
     def __str__(self) -> str:
         code = f" [{self.vendor_code}]" if self.vendor_code else ""

@@ -17,6 +17,21 @@ class ErrorKind(enum.StrEnum):
     PERMANENT = "permanent"  # dead letter at once (bad credentials, rejected data)
 
 
+class Fault(enum.StrEnum):
+    """Whose fault a failure is (the second axis, as Airbyte classifies): it decides who must act."""
+
+    CONFIGURATION = "configuration"  # bad credentials, revoked token, wrong settings: support must act
+    VENDOR = "vendor"  # the POS is down, slow, or refused the data: it may recover by itself
+    HUB = "hub"  # a bug or an outage on our side
+
+
+def default_fault(kind: ErrorKind, status: int | None) -> Fault:
+    """The fault when the error table names none: 401/403 are configuration, the rest the vendor."""
+    if status in (401, 403):
+        return Fault.CONFIGURATION
+    return Fault.VENDOR
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
     if not value or not value.strip():
