@@ -9,6 +9,7 @@ from sqlalchemy import select
 from hub.catalog import menu_diff, record_accepted, upsert_menu_items
 from hub.connectors import build_connector
 from hub.connectors.base import Capability, MenuItemData, Unsupported
+from hub.connectors.common.skipped import skipped_of
 from hub.deliveries import create_deliveries, target_connections
 from hub.models import ActionRun, Connection, Location
 from hub.runtime import Runtime
@@ -39,7 +40,10 @@ def import_menu(rt: Runtime, hub_id: str, connection_id: str, push_to_others: bo
         connector = build_connector(connection, rt.vault)
     if Capability.IMPORT_MENU not in connector.capabilities:
         raise Unsupported(f"{connector.title} connections cannot export their menu")
-    items = [item for item in connector.import_menu() if not item.removed]
+    found = connector.import_menu()
+    items = [item for item in found if not item.removed]
+    # What the POS had but the hub could not import, with the reason: an import is never silently short.
+    skipped = [{"external_id": s.external_id, "reason": s.reason} for s in skipped_of(found)]
     skus = sorted({item.sku for item in items})
     with rt.db.session() as s:
         connection = s.get(Connection, connection_id)
@@ -56,4 +60,5 @@ def import_menu(rt: Runtime, hub_id: str, connection_id: str, push_to_others: bo
             s.flush()
             create_deliveries(s, run, targets, {"skus": skus})
             run_id = run.id
-    return {"connection_id": connection_id, "imported": len(skus), "skus": skus, "action_run_id": run_id}
+    return {"connection_id": connection_id, "imported": len(skus), "skus": skus, "skipped": skipped,
+            "action_run_id": run_id}

@@ -7,6 +7,7 @@ import hub.connectors
 from hub.admin import add_connection
 from hub.catalog import menu_diff
 from hub.connectors.base import Capability, Connector, MenuItemData
+from hub.connectors.common.skipped import ImportedMenu, SkippedItem
 from hub.models import Connection, MenuItem
 from hub.runtime import get_runtime
 from tests.conftest import build_tenant
@@ -45,6 +46,18 @@ def test_import_puts_the_pos_menu_into_the_catalog(client, master):
     items = client.get("/v1/menu-items", headers=master.auth()).json
     assert {(i["sku"], i["price"]["amount"], i["available"]) for i in items} == {
         ("SAL-CAESAR", "6.50", True), ("SOUP-TOMATO", "4.20", False)}
+
+
+def test_import_answer_says_what_the_pos_had_but_was_skipped_and_why(client, master, monkeypatch):
+    skipped = [SkippedItem("1004", "menu item definition 1004 has no MiMasterObjNum")]
+    monkeypatch.setattr(MasterPOS, "import_menu", lambda self: ImportedMenu([], skipped))
+
+    response = client.post(f"/v1/admin/connections/{master.connection_id}/import-menu",
+                           headers=master.auth("admin"))
+
+    assert response.status_code == 200
+    assert (response.json["imported"], response.json["skipped"]) == (
+        0, [{"external_id": "1004", "reason": "menu item definition 1004 has no MiMasterObjNum"}])
 
 
 def test_the_master_pos_is_never_pushed_its_own_menu_back(client, master):

@@ -14,10 +14,12 @@ import jsonschema
 import pytest
 import requests
 import responses
+from graphql import parse, validate
 
-from hub.connectors.base import Capability, ConnectorError, CouponData, ErrorKind, MenuItemData
-from hub.connectors.shopify import ShopifyConnector
+from hub.connectors.base import Capability, ConnectorError, CouponData, ErrorKind, Fault, MenuItemData
+from hub.connectors.shopify import ShopifyConnector, queries
 from hub.connectors.shopify.client import shop_domain
+from tests.connectors.shopify_contract import admin_schema, document_problems
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "shopify"
 ENDPOINT = "https://acme-foods.myshopify.com/admin/api/2025-07/graphql.json"
@@ -41,6 +43,7 @@ class GraphQLMock:
     def __init__(self, rsps: responses.RequestsMock) -> None:
         self.queue: dict[str, list[tuple[int, dict, object]]] = {}
         self.calls: list[tuple[str, dict]] = []
+        self.documents: list[tuple[str, str]] = []
         self.headers: list[dict] = []
         rsps.add_callback(responses.POST, ENDPOINT, callback=self._answer)
 
@@ -52,9 +55,13 @@ class GraphQLMock:
         payload = json.loads(request.body)
         operation = re.match(r"\s*(?:query|mutation)\s+(\w+)", payload["query"]).group(1)
         self.calls.append((operation, payload["variables"]))
+        self.documents.append((operation, payload["query"]))
         self.headers.append(dict(request.headers))
         status, headers, body = self.queue[operation].pop(0)
         return status, headers, json.dumps(body)
+
+    def document(self, operation: str) -> str:
+        return next(q for op, q in self.documents if op == operation)
 
     def operations(self) -> list[str]:
         return [op for op, _ in self.calls]
@@ -69,6 +76,10 @@ def gql():
         mock = GraphQLMock(rsps)
         yield mock
         assert all(not q for q in mock.queue.values()), f"unused responses: {mock.queue}"
+        # Every document sent keeps the documented Admin API types (see tests/connectors/shopify_contract.py).
+        broken = {op: p for (op, q), (_, v) in zip(mock.documents, mock.calls, strict=True)
+                  if (p := document_problems(q, v))}
+        assert not broken, f"GraphQL requests that break Shopify's Admin API: {broken}"
 
 
 # ---- description and addressing ------------------------------------------------------------------
@@ -200,6 +211,73 @@ def test_yen_orders_keep_whole_yen(gql):
     assert (order.lines[0].unit_price, order.lines[0].line_total) == ("180", "540")
 
 
+def test_an_order_still_open_at_the_till_is_not_a_purchase_yet(gql):
+    gql.on("Orders", "orders_open.json")
+    page = connector().fetch_purchases(None)
+    assert page.purchases == [] and page.unreadable == []
+
+
+def test_an_open_order_is_recorded_once_from_its_final_version_when_it_comes_back(gql):
+    gql.on("Orders", "orders_open.json", "orders_closed.json")
+    first = connector().fetch_purchases(None)
+    final = connector().fetch_purchases(first.next_cursor)
+
+    assert gql.variables("Orders")[1]["query"] == "(channel:pos) updated_at:>='2025-05-01T09:58:30Z'"
+    (purchase,) = final.purchases
+    assert (purchase.total, purchase.lines[0].quantity) == ("16.10", 2)
+
+
+def test_an_order_the_hub_cannot_read_is_set_aside_and_the_poll_moves_on(gql):
+    gql.on("Orders", "orders_missing_fields.json")
+    page = connector(channels=["pos", "web"]).fetch_purchases(None)
+
+    assert [p.external_id for p in page.purchases] == ["gid://shopify/Order/5500000001",
+                                                      "gid://shopify/Order/5500000002"]
+    (unreadable,) = page.unreadable
+    assert (unreadable.kind, unreadable.external_id) == ("purchase", "gid://shopify/Order/5500000009")
+    assert unreadable.raw["name"] == "#1001"
+    assert "createdAt" in unreadable.reason
+    assert json.loads(page.next_cursor) == {"since": "2025-05-01T10:01:00Z"}
+
+
+def test_a_set_aside_order_is_read_again_from_its_raw_record():
+    order = fixture("orders_closed.json")["data"]["orders"]["nodes"][0]
+    assert connector().read_purchase(order).external_id == "gid://shopify/Order/5500000001"
+
+
+def test_a_set_aside_order_still_open_reads_as_not_final():
+    assert connector().read_purchase(fixture("orders_open.json")["data"]["orders"]["nodes"][0]) is None
+
+
+def test_a_set_aside_order_still_unreadable_says_why():
+    order = fixture("orders_missing_fields.json")["data"]["orders"]["nodes"][0]
+    with pytest.raises(ValueError, match="createdAt"):
+        connector().read_purchase(order)
+
+
+def test_a_repeated_page_cursor_ends_the_poll_instead_of_asking_again(gql):
+    gql.on("Orders", "orders_repeated_cursor.json")
+    cursor = json.dumps({"since": "2025-05-01T09:00:00Z", "page": "eyJsYXN0X2lkIjo1NTAwMDAwMDAyfQ=="})
+    page = connector().fetch_purchases(cursor)
+
+    assert page.has_more is False
+    assert json.loads(page.next_cursor) == {"since": "2025-05-01T09:59:00Z"}
+
+
+def test_a_location_list_repeating_its_cursor_fails_instead_of_looping(gql):
+    gql.on("Locations", "locations_page1.json", "locations_page1.json")
+    with pytest.raises(ConnectorError) as err:
+        connector().fetch_status()
+    assert (err.value.kind, err.value.fault) == (ErrorKind.TRANSIENT, Fault.VENDOR)
+    assert "repeated the page cursor" in err.value.message
+
+
+def test_a_product_list_repeating_its_cursor_fails_instead_of_looping(gql):
+    gql.on("Products", "products_page1.json", "products_page1.json")
+    with pytest.raises(ConnectorError, match="repeated the page cursor"):
+        connector().import_menu()
+
+
 # ---- menu push -----------------------------------------------------------------------------------
 
 def wrap(**overrides) -> MenuItemData:
@@ -228,6 +306,37 @@ def test_new_item_is_created_with_product_set_and_published_to_point_of_sale(gql
     }
     assert gql.variables("Publish") == [{"id": "gid://shopify/Product/9000000050",
                                          "input": [{"publicationId": "gid://shopify/Publication/1002"}]}]
+
+
+def test_the_point_of_sale_channel_is_found_by_its_catalog_title_not_the_deprecated_name(gql):
+    gql.on("PushContext", "push_context.json")
+    gql.on("VariantBySku", "variant_none.json")
+    gql.on("ProductSet", "product_set.json")
+    gql.on("Publish", "publish.json")
+    connector().push_menu([wrap()], "delivery-1")
+
+    assert [v["input"] for v in gql.variables("Publish")] == [[{"publicationId": "gid://shopify/Publication/1002"}]]
+    assert gql.document("PushContext").count("name") == 0
+
+
+def test_a_new_item_fails_when_the_store_has_no_point_of_sale_channel_for_the_app(gql):
+    gql.on("PushContext", "push_context_without_pos.json")
+    gql.on("VariantBySku", "variant_none.json")
+    with pytest.raises(ConnectorError) as err:
+        connector().push_menu([wrap()], "delivery-1")
+    assert (err.value.kind, err.value.fault) == (ErrorKind.PERMANENT, Fault.CONFIGURATION)
+    assert "Point of Sale" in err.value.message
+    assert "ProductSet" not in gql.operations()  # nothing half-made: no product the till never shows
+
+
+def test_a_price_change_refused_for_some_variants_is_not_reported_as_done(gql):
+    gql.on("PushContext", "push_context.json")
+    gql.on("VariantBySku", "variant_found.json")
+    gql.on("VariantsUpdate", "variants_update_partial.json")
+    with pytest.raises(ConnectorError) as err:
+        connector().push_menu([wrap(sku="SALAD-CAESAR")], "delivery-9")
+    assert err.value.kind is ErrorKind.PERMANENT
+    assert "variants.1.price: Price must be greater than or equal to 0" in err.value.message
 
 
 def test_a_fuzzy_sku_match_is_not_taken_for_the_item(gql):
@@ -330,6 +439,26 @@ def test_existing_fixed_coupon_for_some_skus_is_updated(gql):
     assert update["discount"]["endsAt"] is None
 
 
+def test_a_coupon_for_some_locations_cannot_be_applied_since_code_discounts_apply_everywhere(gql):
+    with pytest.raises(ConnectorError) as err:
+        connector().push_coupons([CouponData(code="CANAL5", name="Canal only", discount_type="percent",
+                                             percent_off="5", location_external_ids=[CANAL])], "c-5")
+    assert err.value.kind is ErrorKind.PERMANENT
+    assert "cannot be applied" in err.value.message
+    assert "DiscountCreate" not in gql.operations()
+
+
+def test_a_coupon_whose_skus_are_partly_missing_fails_naming_them(gql):
+    gql.on("DiscountByCode", "discount_by_code_none.json")
+    gql.on("VariantBySku", "variant_found.json", "variant_none.json")
+    with pytest.raises(ConnectorError) as err:
+        connector().push_coupons([CouponData(code="SALAD2", name="Two off", discount_type="percent",
+                                             percent_off="5", skus=["SALAD-CAESAR", "SALAD-GREEK"])], "c-6")
+    assert err.value.kind is ErrorKind.PERMANENT
+    assert "SALAD-GREEK" in err.value.message
+    assert "DiscountCreate" not in gql.operations()
+
+
 def test_inactive_coupon_is_deactivated_and_unknown_inactive_ones_are_skipped(gql):
     gql.on("DiscountByCode", "discount_by_code_found.json", "discount_by_code_none.json")
     gql.on("DiscountDeactivate", "discount_deactivate.json")
@@ -381,6 +510,13 @@ def test_http_429_is_rate_limited_with_retry_after(gql):
         connector().test_connection()
     assert err.value.kind is ErrorKind.RATE_LIMITED
     assert err.value.retry_after == 2.0
+
+
+def test_missing_access_scope_is_the_configurations_fault(gql):
+    gql.on("Shop", "error_access_denied.json")
+    with pytest.raises(ConnectorError) as err:
+        connector().test_connection()
+    assert err.value.fault is Fault.CONFIGURATION
 
 
 def test_invalid_token_is_permanent_with_shopifys_message(gql):
@@ -474,3 +610,25 @@ def test_callback_uses_the_event_id_header_and_topic():
 def test_callback_falls_back_to_the_webhook_id():
     hint = connector().parse_callback({"x-shopify-webhook-id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"}, BODY)
     assert hint.event_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+
+
+# ---- the Admin API contract check ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [n for n in dir(queries) if n.isupper()])
+def test_every_document_the_connector_has_keeps_the_documented_admin_api(name):
+    assert [e.message for e in validate(admin_schema(), parse(getattr(queries, name)))] == []
+
+
+def test_the_contract_check_refuses_the_deprecated_publication_name():
+    assert document_problems("query P { publications(first: 5) { nodes { id name } } }", None)
+
+
+def test_the_contract_check_refuses_an_input_field_shopify_does_not_document():
+    variables = {"productId": "gid://shopify/Product/1",
+                 "variants": [{"id": "gid://shopify/ProductVariant/1", "sold_out": True}]}
+    assert any("sold_out" in p for p in document_problems(queries.VARIANTS_UPDATE, variables))
+
+
+def test_the_contract_check_refuses_a_misspelt_enum_value():
+    variables = {"product": {"id": "gid://shopify/Product/1", "status": "HIDDEN"}}
+    assert document_problems(queries.PRODUCT_UPDATE, variables)

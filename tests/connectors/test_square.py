@@ -7,41 +7,28 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jsonschema
 import pytest
 import requests
-import responses
 from responses import matchers
 
 from hub import schemas
 from hub.connectors.base import Capability, ConnectorError, CouponData, ErrorKind, MenuItemData
 from hub.connectors.square import SquareConnector
 from hub.connectors.square.client import SQUARE_VERSION
+from hub.work.failures import Fault
+from tests.connectors.square_contract import SquareMock
+from tests.connectors.square_double import upsert_callback
+from tests.connectors.square_support import API, FIXTURES, SIG_KEY, TOKEN, connector, fixture, sent_json
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "square"
-API = "https://connect.squareup.com"
-TOKEN = "EAAAl-test-token"
-SIG_KEY = "sq-sig-key-Xq3"
 HOOK_URL = "https://hub.example.com/v1/webhooks/c1"
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def connector(**settings) -> SquareConnector:
-    return SquareConnector(settings, {"access_token": TOKEN, "webhook_signature_key": SIG_KEY})
-
-
-def sent_json(call) -> dict:
-    return json.loads(call.request.body)
-
-
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def rsps():
-    with responses.RequestsMock() as mock:
+    """Square's API, mocked; every request any test here sends is held to Square's contract."""
+    with SquareMock() as mock:
         yield mock
 
 
@@ -155,13 +142,13 @@ def test_first_purchase_page_maps_orders_and_asks_for_more(rsps):
     assert online.lines[0].sku == "VAR_SOUP"
 
 
-def test_purchase_search_asks_for_open_and_completed_orders_oldest_update_first(rsps):
+def test_purchase_search_asks_for_completed_orders_oldest_update_first(rsps):
     rsps.post(f"{API}/v2/orders/search", json=fixture("orders_search_empty.json"))
     connector(location_ids=["L1GRANTPARK"]).fetch_purchases('{"since": "2025-05-01T10:00:00.000Z"}')
     body = sent_json(rsps.calls[0])
     assert body["location_ids"] == ["L1GRANTPARK"]
     assert body["query"] == {
-        "filter": {"state_filter": {"states": ["OPEN", "COMPLETED"]},
+        "filter": {"state_filter": {"states": ["COMPLETED"]},
                    "date_time_filter": {"updated_at": {"start_at": "2025-05-01T10:00:00.000Z"}}},
         "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},
     }
@@ -179,8 +166,7 @@ def test_second_purchase_page_sends_squares_cursor_and_ends_the_poll_with_an_ove
     assert body["cursor"] == "ORDERS-PAGE-2"
     assert body["query"]["filter"]["date_time_filter"]["updated_at"]["start_at"] == "2025-05-01T09:00:00.000Z"
     assert page.has_more is False
-    assert [p.external_id for p in page.purchases] == ["ORD_TAB_3"]
-    assert page.purchases[0].payment_state == "unpaid"  # OPEN without tenders
+    assert page.purchases == []  # the OPEN tab is recorded when it completes
     # newest update 10:09, minus the two-minute overlap for late-indexed orders
     assert json.loads(page.next_cursor) == {"since": "2025-05-01T10:07:00.000Z"}
 
@@ -208,13 +194,6 @@ def test_purchases_from_all_locations_list_them_first(rsps):
     assert sent_json(rsps.calls[1])["location_ids"] == ["L1GRANTPARK", "L2MIDTOWN", "L3CLOSED"]
 
 
-def test_more_than_ten_locations_cannot_be_searched_at_once():
-    many = [f"L{i}" for i in range(11)]
-    with pytest.raises(ConnectorError) as err:
-        connector(location_ids=many).fetch_purchases(None)
-    assert err.value.kind is ErrorKind.PERMANENT
-
-
 # ---- menu push -----------------------------------------------------------------------------------
 
 def wrap(**overrides) -> MenuItemData:
@@ -226,7 +205,7 @@ def wrap(**overrides) -> MenuItemData:
 def test_new_menu_item_is_created_as_item_with_one_priced_variation(rsps):
     rsps.get(f"{API}/v2/catalog/list", json=fixture("catalog_list.json"),
              match=[matchers.query_param_matcher({"types": "ITEM,CATEGORY,MODIFIER_LIST"})])
-    rsps.post(f"{API}/v2/catalog/batch-upsert", json=fixture("batch_upsert.json"))
+    rsps.add_callback("POST", f"{API}/v2/catalog/batch-upsert", callback=upsert_callback)
     connector().push_menu([wrap()], "delivery-42")
 
     body = sent_json(rsps.calls[1])
@@ -247,7 +226,7 @@ def test_new_menu_item_is_created_as_item_with_one_priced_variation(rsps):
 def test_menu_push_idempotency_key_is_derived_stably_from_the_hubs_key(rsps):
     for _ in range(2):
         rsps.get(f"{API}/v2/catalog/list", json=fixture("catalog_list.json"))
-        rsps.post(f"{API}/v2/catalog/batch-upsert", json=fixture("batch_upsert.json"))
+        rsps.add_callback("POST", f"{API}/v2/catalog/batch-upsert", callback=upsert_callback)
     connector().push_menu([wrap()], "delivery-42")
     connector().push_menu([wrap()], "delivery-42")
     first, second = (sent_json(rsps.calls[i])["idempotency_key"] for i in (1, 3))
@@ -255,9 +234,9 @@ def test_menu_push_idempotency_key_is_derived_stably_from_the_hubs_key(rsps):
     assert first != "delivery-42" and len(first) <= 128
 
 
-def test_existing_item_is_updated_in_place_and_marked_sold_out_where_unavailable(rsps):
+def test_existing_item_is_updated_in_place_and_taken_off_the_tills_where_unavailable(rsps):
     rsps.get(f"{API}/v2/catalog/list", json=fixture("catalog_list.json"))
-    rsps.post(f"{API}/v2/catalog/batch-upsert", json=fixture("batch_upsert.json"))
+    rsps.add_callback("POST", f"{API}/v2/catalog/batch-upsert", callback=upsert_callback)
     item = wrap(sku="SALAD-CAESAR", name="Caesar salad", price="9.25", category="Mains", available=False,
                 modifiers=[{"name": "Dressing", "required": True, "max_selections": 1,
                             "options": [{"name": "Ranch", "price": {"amount": "0.75", "currency": "USD"}}]}])
@@ -281,8 +260,7 @@ def test_existing_item_is_updated_in_place_and_marked_sold_out_where_unavailable
     assert variation["id"] == "VAR_SALAD"
     data = variation["item_variation_data"]
     assert data["price_money"] == {"amount": 925, "currency": "USD"}
-    assert data["location_overrides"] == [{"location_id": "L1GRANTPARK", "sold_out": True},
-                                          {"location_id": "L2MIDTOWN", "sold_out": True}]
+    assert (variation["present_at_all_locations"], variation["present_at_location_ids"]) == (False, [])
 
 
 def test_removed_items_are_deleted_and_only_their_variation_when_the_item_has_others(rsps):
@@ -305,8 +283,8 @@ def test_a_price_with_too_many_decimals_fails_before_anything_is_sent(rsps):
 
 def test_coupons_become_discounts_named_by_code(rsps):
     rsps.get(f"{API}/v2/catalog/list", json=fixture("catalog_list.json"),
-             match=[matchers.query_param_matcher({"types": "DISCOUNT"})])
-    rsps.post(f"{API}/v2/catalog/batch-upsert", json={"objects": []})
+             match=[matchers.query_param_matcher({"types": "ITEM,DISCOUNT,PRODUCT_SET,PRICING_RULE"})])
+    rsps.add_callback("POST", f"{API}/v2/catalog/batch-upsert", callback=upsert_callback)
     now = datetime.now(UTC)
     connector().push_coupons([
         CouponData(code="SUMMER10", name="Summer", discount_type="percent", percent_off="15"),
@@ -384,11 +362,11 @@ def test_rate_limited_response_is_retried_after_its_delay(rsps):
 
 
 @pytest.mark.parametrize("name", ["error_unauthorized.json", "error_access_token_expired.json"])
-def test_bad_or_expired_tokens_are_permanent(rsps, name):
+def test_bad_or_expired_tokens_are_permanent_and_the_configurations_fault(rsps, name):
     rsps.get(f"{API}/v2/locations", json=fixture(name), status=401)
     with pytest.raises(ConnectorError) as err:
         connector().test_connection()
-    assert err.value.kind is ErrorKind.PERMANENT
+    assert (err.value.kind, err.value.fault) == (ErrorKind.PERMANENT, Fault.CONFIGURATION)
     assert err.value.status == 401
 
 

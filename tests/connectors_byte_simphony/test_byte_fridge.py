@@ -18,6 +18,7 @@ from hub.connectors.base import (
     ConnectorError,
     CouponData,
     ErrorKind,
+    Fault,
     InventoryCount,
     LocationStatus,
     MenuItemData,
@@ -212,6 +213,43 @@ def test_transactions_page_through_the_vendors_next_cursor(api: responses.Reques
     assert [p.external_id for p in second.purchases] == ["TX-9002"]
 
 
+def test_a_cursor_the_vendor_repeats_ends_paging_even_when_it_says_more_follow(
+    api: responses.RequestsMock,
+) -> None:
+    api.get(f"{BASE}/transactions", json=fixture("transactions_repeated_cursor.json"),
+            match=[matchers.query_param_matcher({"since": "c_9001"})])
+
+    page = connector().fetch_purchases("c_9001")
+
+    assert (page.next_cursor, page.has_more) == ("c_9001", False)
+
+
+def test_a_transaction_the_hub_cannot_read_is_set_aside_and_the_poll_moves_on(
+    api: responses.RequestsMock,
+) -> None:
+    api.get(f"{BASE}/transactions", json=fixture("transactions_missing_fields.json"))
+
+    page = connector().fetch_purchases("2025-05-01T10:00:00+00:00")
+
+    assert [p.external_id for p in page.purchases] == ["TX-9001", "TX-9003"]
+    (unreadable,) = page.unreadable
+    assert (unreadable.kind, unreadable.external_id, unreadable.raw["fridge_id"]) == ("purchase", "TX-9000",
+                                                                                     "FR-0001")
+    assert "'timestamp'" in unreadable.reason
+    assert page.next_cursor == "2025-05-01T10:20:00+00:00"
+
+
+def test_a_set_aside_transaction_is_read_again_from_its_raw_record() -> None:
+    row = fixture("transactions_page1.json")["transactions"][0]
+    assert connector().read_purchase(row).external_id == "TX-9001"
+
+
+def test_a_set_aside_transaction_still_unreadable_says_why() -> None:
+    row = fixture("transactions_missing_fields.json")["transactions"][0]
+    with pytest.raises(ValueError, match="timestamp"):
+        connector().read_purchase(row)
+
+
 def test_prepaid_transaction_without_total_sums_its_lines(api: responses.RequestsMock) -> None:
     api.get(f"{BASE}/transactions", json=fixture("transactions_page2.json"))
 
@@ -268,14 +306,15 @@ def test_cursor_goes_in_the_configured_query_parameter(api: responses.RequestsMo
     assert page.purchases == []
 
 
-def test_record_missing_a_mapped_field_names_the_setting_to_fix(api: responses.RequestsMock) -> None:
+def test_record_missing_a_mapped_field_is_set_aside_naming_the_setting_to_fix(
+    api: responses.RequestsMock,
+) -> None:
     api.get(f"{BASE}/transactions", json=fixture("transactions_custom.json"))
 
-    with pytest.raises(ConnectorError) as caught:
-        connector(fields={"transactions_list": "data.sales"}).fetch_purchases(None)
+    page = connector(fields={"transactions_list": "data.sales"}).fetch_purchases(None)
 
-    assert caught.value.kind is ErrorKind.PERMANENT
-    assert "fields.transaction_id" in caught.value.message
+    assert page.purchases == []
+    assert all("fields.transaction_id" in u.reason for u in page.unreadable) and page.unreadable
 
 
 def test_transaction_without_currency_uses_the_default_currency(api: responses.RequestsMock) -> None:
@@ -315,6 +354,37 @@ def test_menu_push_puts_the_items_with_the_idempotency_key(api: responses.Reques
         {"sku": "BOWL-VEGAN", "name": "Vegan Buddha Bowl", "price": "8.90", "currency": "EUR",
          "available": True, "removed": True},
     ]}
+
+
+def test_a_menu_push_the_vendor_applied_only_in_part_is_not_reported_as_done(
+    api: responses.RequestsMock,
+) -> None:
+    api.put(f"{BASE}/menu", json=fixture("menu_push_partial.json"))
+
+    with pytest.raises(ConnectorError) as caught:
+        connector().push_menu([menu_item(), menu_item(sku="BOWL-VEGAN", name="Vegan Buddha Bowl")], "run-8")
+
+    assert caught.value.kind is ErrorKind.PERMANENT
+    assert "unknown sku BOWL-VEGAN" in caught.value.message
+
+
+def test_a_multi_status_answer_to_a_push_is_not_reported_as_done(api: responses.RequestsMock) -> None:
+    api.put(f"{BASE}/menu", json={"results": [{"sku": "SALAD-CAESAR", "status": 200}]}, status=207)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector().push_menu([menu_item()], "run-9")
+
+    assert caught.value.kind is ErrorKind.PERMANENT
+    assert "207" in caught.value.message
+
+
+def test_a_list_without_the_configured_field_is_the_configurations_fault(api: responses.RequestsMock) -> None:
+    api.get(f"{BASE}/fridges", json={"devices": []})
+
+    with pytest.raises(ConnectorError) as caught:
+        connector().fetch_status()
+
+    assert (caught.value.kind, caught.value.fault) == (ErrorKind.PERMANENT, Fault.CONFIGURATION)
 
 
 def test_menu_push_writes_configured_field_names_and_method(api: responses.RequestsMock) -> None:

@@ -19,12 +19,15 @@ from hub.connectors.base import (
     ConnectorError,
     CouponData,
     ErrorKind,
+    Fault,
     MenuItemData,
     PurchaseLineRecord,
+    PurchasePage,
     Unsupported,
 )
 from hub.connectors.simphony import SimphonyConnector
 from hub.connectors.simphony.client import SHIPPED_WSDLS
+from tests.connectors_byte_simphony.simphony_contract import contract_violations
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simphony"
 WSDL = SHIPPED_WSDLS["sts-gen1"]
@@ -97,8 +100,11 @@ class FakeTransactionServices:
 
 @pytest.fixture
 def mock() -> Iterator[responses.RequestsMock]:
+    """The mocked transport; every SOAP request a test sends through it must keep Simphony's contract."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+        violations = contract_violations(rsps.calls)
+        assert not violations, "requests that break Simphony's WSDL:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -149,6 +155,7 @@ def test_failed_operational_result_is_permanent_with_simphonys_message(sts: Fake
         connector().test_connection()
 
     assert caught.value.kind is ErrorKind.PERMANENT
+    assert caught.value.fault is Fault.CONFIGURATION  # a revenue center the settings name
     assert caught.value.vendor_code == "InvalidRvcNum"
     assert "Revenue Center 99 not found in property" in caught.value.message
 
@@ -193,6 +200,31 @@ def test_server_error_page_without_soap_fault_is_transient(sts: FakeTransactionS
     assert caught.value.status == 503
 
 
+def test_a_200_html_page_instead_of_an_envelope_is_transient_and_the_vendors_fault(
+    sts: FakeTransactionServices,
+) -> None:
+    # What a proxy or an IIS warm-up page answers while the service restarts: well-formed XHTML, status 200.
+    page = ("<html><head><title>Service Unavailable</title></head>"
+            "<body><h1>The service is starting. Please try again.</h1></body></html>")
+    sts.answer({}, page, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    with pytest.raises(ConnectorError) as caught:
+        connector().test_connection()
+
+    assert (caught.value.kind, caught.value.fault) == (ErrorKind.TRANSIENT, Fault.VENDOR)
+    assert "HTML" in caught.value.message
+
+
+def test_a_200_html_page_that_is_not_xml_is_transient_too(sts: FakeTransactionServices) -> None:
+    sts.answer({}, "<!DOCTYPE html><html><body><p>Bad gateway<br></body></html>",
+               headers={"Content-Type": "text/html"})
+
+    with pytest.raises(ConnectorError) as caught:
+        connector().test_connection()
+
+    assert (caught.value.kind, caught.value.fault) == (ErrorKind.TRANSIENT, Fault.VENDOR)
+
+
 def test_rate_limited_response_is_retried_after_its_delay(sts: FakeTransactionServices) -> None:
     sts.answer({}, "Too many requests", status=429, headers={"Retry-After": "30"})
 
@@ -210,6 +242,7 @@ def test_rejected_credentials_are_permanent(sts: FakeTransactionServices) -> Non
         connector().test_connection()
 
     assert caught.value.kind is ErrorKind.PERMANENT
+    assert caught.value.fault is Fault.CONFIGURATION
     assert "vendor not allowed" in caught.value.message
 
 
@@ -331,6 +364,29 @@ def test_imported_item_names_the_revenue_centers_that_offer_it(sts: FakeTransact
     assert {item.sku: item.location_external_ids for item in items} == {"101001": ["1"], "101002": ["1"]}
 
 
+def test_definitions_without_a_master_number_are_reported_skipped_with_the_reason(
+    sts: FakeTransactionServices,
+) -> None:
+    sts.answer({"ConfigurationInfoTypeID": "MENUITEMDEFINITIONS"}, "config_menuitemdefinitions_no_master.xml")
+
+    items = connector(config_page_size=2).import_menu()
+
+    assert list(items) == []
+    assert [(s.external_id, s.reason) for s in items.skipped] == [
+        ("1001", "menu item definition 1001 (Chicken Caesar Salad) has no MiMasterObjNum, the number checks "
+                 "sell it under; it has only MenuItemMasterID 1001"),
+        ("1002", "menu item definition 1002 (Vegan Buddha Bowl) has no MiMasterObjNum, the number checks "
+                 "sell it under; it has only MenuItemMasterID 1002"),
+    ]
+
+
+def test_definitions_without_a_price_are_reported_skipped(sts: FakeTransactionServices) -> None:
+    items = connector(config_page_size=2).import_menu()
+
+    assert [(s.external_id, s.reason) for s in items.skipped] == [
+        ("101003", "menu item 101003 (Staff Meal) has no price in revenue center 1")]
+
+
 def test_menu_push_is_unsupported_with_the_reason() -> None:
     with pytest.raises(Unsupported) as caught:
         connector().push_menu([MenuItemData(sku="1", name="x", price="1.00", currency="EUR")], "key-1")
@@ -395,16 +451,66 @@ def test_open_check_is_followed_in_the_cursor_until_it_is_paid(sts: FakeTransact
     assert json.loads(second.next_cursor)["open"] == []
 
 
-def test_open_check_that_vanished_is_no_longer_followed(sts: FakeTransactionServices) -> None:
+def poll_following_check_5002(sts: FakeTransactionServices, detail: str) -> PurchasePage:
+    """A poll with no new checks, following check 5002 (opened an hour ago) whose detail is this fixture."""
     sts.answer({"operation": "GetChecks"}, "get_checks_empty.xml")
-    sts.answer({"CheckSeqNumber": "5002"}, "check_detail_not_found.xml")
+    sts.answer({"CheckSeqNumber": "5002"}, detail)
     recent = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(hours=1)).replace(tzinfo=None).isoformat()
-
-    page = connector().fetch_purchases(
+    return connector().fetch_purchases(
         cursor("2025-05-01T12:30:45", [{"rvc": 1, "num": 1024, "seq": 5002, "opened": recent}]))
+
+
+def embedded_detail(fixture_name: str) -> str:
+    """The check detail document a GetCheckDetail fixture embeds."""
+    return (FIXTURES / fixture_name).read_text().split("<![CDATA[", 1)[1].split("]]>", 1)[0]
+
+
+def test_open_check_that_vanished_is_no_longer_followed(sts: FakeTransactionServices) -> None:
+    page = poll_following_check_5002(sts, "check_detail_not_found.xml")
 
     assert page.purchases == []
     assert json.loads(page.next_cursor)["open"] == []
+
+
+def test_a_check_with_nothing_rung_up_yet_is_followed_until_it_closes(sts: FakeTransactionServices) -> None:
+    page = poll_following_check_5002(sts, "check_detail_5002_nothing_rung.xml")
+
+    assert page.purchases == []
+    assert [c["seq"] for c in json.loads(page.next_cursor)["open"]] == [5002]
+
+
+def test_a_check_the_hub_cannot_read_is_set_aside_and_the_poll_moves_on(sts: FakeTransactionServices) -> None:
+    sts.answer({"CheckSeqNumber": "5001"}, "check_detail_5002_no_open_time.xml")
+
+    page = connector().fetch_purchases(cursor("2025-05-01T12:00:00"))
+
+    assert [p.external_id for p in page.purchases] == ["5004"]
+    (unreadable,) = page.unreadable
+    assert (unreadable.kind, unreadable.external_id) == ("purchase", "5001")
+    assert unreadable.reason == "Simphony check 1023 has no open time"
+    assert (unreadable.raw["rvc"], unreadable.raw["num"], unreadable.raw["seq"]) == (1, 1023, 5001)
+    assert json.loads(page.next_cursor)["since"] == "2025-05-01T12:30:45"
+
+
+def test_a_set_aside_check_is_read_again_from_its_raw_record() -> None:
+    detail = embedded_detail("check_detail_5002_paid.xml")
+
+    purchase = connector().read_purchase({"rvc": 1, "num": 1024, "seq": 5002, "detail": detail})
+
+    assert purchase is not None and (purchase.external_id, purchase.total) == ("5002", "4.50")
+
+
+def test_a_set_aside_check_still_unreadable_says_why() -> None:
+    detail = embedded_detail("check_detail_5002_no_open_time.xml")
+
+    with pytest.raises(ValueError, match="has no open time"):
+        connector().read_purchase({"rvc": 1, "num": 1024, "seq": 5002, "detail": detail})
+
+
+def test_a_set_aside_check_not_closed_yet_reads_as_not_final() -> None:
+    detail = embedded_detail("check_detail_5002_open.xml")
+
+    assert connector().read_purchase({"rvc": 1, "num": 1024, "seq": 5002, "detail": detail}) is None
 
 
 def test_purchases_come_in_pages_of_the_poll_budget(sts: FakeTransactionServices) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,16 +13,18 @@ from hub.connectors.base import (
     Connector,
     ConnectorError,
     CouponData,
-    ErrorKind,
     InventoryCount,
     LocationStatus,
     MenuItemData,
     PurchasePage,
+    PurchaseRecord,
+    UnreadableRecord,
     Unsupported,
 )
 from hub.connectors.byte_fridge.client import ByteClient
+from hub.connectors.byte_fridge.errors import settings_error
 from hub.connectors.byte_fridge.fields import defaults, get_path, set_path, wrap
-from hub.connectors.byte_fridge.mapping import Reader
+from hub.connectors.byte_fridge.mapping import Reader, parse_time
 
 
 class ByteFridgeConnector(Connector):
@@ -91,19 +94,47 @@ class ByteFridgeConnector(Connector):
         rows = get_path(body, list_field) if list_field else body
         if not isinstance(rows, list):
             where = list_field or "the top level"
-            raise ConnectorError(ErrorKind.PERMANENT,
-                                 f"Byte's transactions reply has no list at {where}; check the field names")
-        default_currency, payment_states = self.config.get("default_currency"), self.setting("payment_states")
-        purchases = [self.read.purchase(row, default_currency, payment_states) for row in rows]
+            raise settings_error(f"Byte's transactions reply has no list at {where}; check the field names")
+        purchases, unreadable = [], []
+        for row in rows:
+            try:
+                purchases.append(self._purchase(row))
+            except ConnectorError as exc:
+                # Set aside with the reason (replayable once the data or the field names are fixed).
+                found_id = self.read.get(row, "transaction_id")
+                external_id = None if found_id is None else str(found_id)
+                unreadable.append(UnreadableRecord("purchase", external_id, row, exc.message))
         token = get_path(body, self.fields["next_cursor"]) if isinstance(body, Mapping) else None
         more = get_path(body, self.fields["has_more"]) if isinstance(body, Mapping) else None
         if token in (None, ""):
-            # No cursor from the vendor: continue after the newest transaction seen.
-            latest = max((p.occurred_at for p in purchases), default=None)
-            return PurchasePage(purchases, latest.isoformat() if latest else cursor, has_more=False)
+            # No cursor from the vendor: continue after the newest transaction seen, readable or not.
+            latest = max([p.occurred_at for p in purchases] + self._times(rows), default=None)
+            return PurchasePage(purchases, latest.isoformat() if latest else cursor, has_more=False,
+                                unreadable=unreadable)
         next_cursor = str(token)
-        has_more = bool(more) if more is not None else bool(rows) and next_cursor != cursor
-        return PurchasePage(purchases, next_cursor, has_more=has_more)
+        # A cursor handed back unchanged would ask for this same page for ever, whatever has_more says.
+        has_more = next_cursor != cursor and (bool(more) if more is not None else bool(rows))
+        return PurchasePage(purchases, next_cursor, has_more=has_more, unreadable=unreadable)
+
+    def read_purchase(self, raw: Any) -> PurchaseRecord:
+        """A set-aside transaction read again (Byte reports only completed sales: always final)."""
+        try:
+            return self._purchase(raw)
+        except ConnectorError as exc:
+            raise ValueError(exc.message) from exc
+
+    def _purchase(self, row: Any) -> PurchaseRecord:
+        return self.read.purchase(row, self.config.get("default_currency"), self.setting("payment_states"))
+
+    def _times(self, rows: list[Any]) -> list[datetime]:
+        """The times of the rows that state a readable one."""
+        times = []
+        for row in rows:
+            try:
+                times.append(parse_time(self.read.required(row, "transaction_time", "transaction")))
+            except ConnectorError:
+                continue
+        return times
 
     # -- pushes ----------------------------------------------------------------------------------
 
@@ -123,9 +154,8 @@ class ByteFridgeConnector(Connector):
             "modifiers": i.modifiers or None, "fridge_ids": i.location_external_ids,
             "removed": True if i.removed else None,
         }) for i in items]
-        self.api.request(self.setting("menu_method"), self.paths["menu"],
-                         body=wrap(self.fields["menu_items"], records),
-                         headers={"Idempotency-Key": idempotency_key})
+        self.api.push(self.setting("menu_method"), self.paths["menu"],
+                      wrap(self.fields["menu_items"], records), idempotency_key)
 
     def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
         """Send the coupons to the coupons path; unsupported when the account has none."""
@@ -139,6 +169,5 @@ class ByteFridgeConnector(Connector):
             "valid_until": c.valid_until.isoformat() if c.valid_until else None,
             "skus": c.skus, "fridge_ids": c.location_external_ids, "active": c.active,
         }) for c in coupons]
-        self.api.request(self.setting("coupons_method"), self.paths["coupons"],
-                         body=wrap(self.fields["coupons_list"], records),
-                         headers={"Idempotency-Key": idempotency_key})
+        self.api.push(self.setting("coupons_method"), self.paths["coupons"],
+                      wrap(self.fields["coupons_list"], records), idempotency_key)

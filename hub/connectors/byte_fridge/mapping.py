@@ -18,6 +18,7 @@ from hub.connectors.base import (
 from hub.connectors.byte_fridge.fields import get_path
 from hub.connectors.common.money import vendor_decimal
 from hub.connectors.common.timefmt import parse_rfc3339
+from hub.work.failures import Fault
 
 
 def amount(value: Any, what: str) -> str:
@@ -62,7 +63,8 @@ class Reader:
         if value is None or value == "":
             raise ConnectorError(ErrorKind.PERMANENT,
                                  f"a Byte {what} has no {self.fields[field]!r}; set fields.{field} in the "
-                                 f"connection settings to the vendor's name for it")
+                                 f"connection settings to the vendor's name for it",
+                                 fault=Fault.CONFIGURATION)
         return value
 
     def status(self, fridge: Any, online_values: set[str]) -> LocationStatus:

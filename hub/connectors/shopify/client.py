@@ -13,6 +13,10 @@ from hub.connectors.base import ConnectorError, ErrorKind, request_or_transient
 from hub.connectors.shopify.errors import graphql_error, http_error, user_error
 from hub.outbound.failures import ALLOW_LIST_HINT
 from hub.outbound.policy import is_allowed_host
+from hub.work.failures import Fault
+
+# A runaway guard for lists that never stop paging (250 nodes a page at most: far beyond any store).
+MAX_PAGES = 500
 
 # A store's own address: Shopify's store names are letters, digits and hyphens.
 _STORE_HOST = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
@@ -78,17 +82,34 @@ class ShopifyClient:
             raise user_error(field, user_errors)
         return result
 
-    def nodes(self, query: str, path: tuple[str, ...], variables: Mapping[str, Any] | None = None
-              ) -> Iterator[dict[str, Any]]:
-        """Every node of the connection at ``path`` in the answer, following pageInfo page by page."""
+    def pages(self, query: str, path: tuple[str, ...], variables: Mapping[str, Any] | None = None
+              ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Each answer's data with the connection at ``path`` in it, following pageInfo page by page.
+
+        A cursor Shopify hands out twice, or more than MAX_PAGES pages, would loop for ever: a vendor fault.
+        """
         after = None
-        while True:
-            data: Any = self.graphql(query, {**(variables or {}), "after": after})
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            data = self.graphql(query, {**(variables or {}), "after": after})
+            connection: Any = data
             for key in path:
-                data = (data or {}).get(key)
-            connection = data or {}
-            yield from connection.get("nodes") or []
-            page = connection.get("pageInfo") or {}
+                connection = (connection or {}).get(key)
+            yield data, connection or {}
+            page = (connection or {}).get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 return
             after = page.get("endCursor")
+            if not after or after in seen:
+                raise ConnectorError(ErrorKind.TRANSIENT, f"Shopify repeated the page cursor {after!r} of "
+                                     f"{'.'.join(path)}; stopped instead of reading the same page again",
+                                     fault=Fault.VENDOR)
+            seen.add(after)
+        raise ConnectorError(ErrorKind.TRANSIENT, f"Shopify kept paging {'.'.join(path)} past {MAX_PAGES} "
+                             "pages; stopped", fault=Fault.VENDOR)
+
+    def nodes(self, query: str, path: tuple[str, ...], variables: Mapping[str, Any] | None = None
+              ) -> Iterator[dict[str, Any]]:
+        """Every node of the connection at ``path`` in the answer, page by page (see ``pages``)."""
+        for _, connection in self.pages(query, path, variables):
+            yield from connection.get("nodes") or []

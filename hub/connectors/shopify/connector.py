@@ -19,11 +19,14 @@ from hub.connectors.base import (
     LocationStatus,
     MenuItemData,
     PurchasePage,
+    PurchaseRecord,
+    UnreadableRecord,
 )
 from hub.connectors.common.cursor import UpdatedSince
 from hub.connectors.common.locations import pick_locations
 from hub.connectors.shopify import mapping, push, queries, webhooks
 from hub.connectors.shopify.client import ShopifyClient, shop_host
+from hub.work.failures import Fault
 
 
 class ShopifyConnector(Connector):
@@ -56,7 +59,8 @@ class ShopifyConnector(Connector):
         try:
             host = shop_host(str(self.config.get("shop") or ""), self.allowed_hosts)
         except ValueError as exc:
-            raise ConnectorError(ErrorKind.PERMANENT, f"settings/shop: {exc}") from exc
+            raise ConnectorError(ErrorKind.PERMANENT, f"settings/shop: {exc}",
+                                 fault=Fault.CONFIGURATION) from exc
         return f"https://{host}/admin/api/{version}/graphql.json"
 
     @functools.cached_property
@@ -101,17 +105,30 @@ class ShopifyConnector(Connector):
         search = mapping.orders_search(self.config.get("channels") or self.default("channels"), state.since)
         data = self.api.graphql(queries.ORDERS, {"after": state.page, "query": search})
         connection = data.get("orders") or {}
-        orders = connection.get("nodes") or []
+        orders = [o for o in connection.get("nodes") or [] if isinstance(o, dict)]
         state.saw(order.get("updatedAt") for order in orders)
         wanted = {mapping.location_gid(v) for v in self.config.get("location_ids") or []}
-        purchases = [
-            mapping.purchase(order) for order in orders
-            if not order.get("cancelledAt")
-            and (not wanted or (order.get("retailLocation") or {}).get("id") in wanted)
-        ]
+        purchases, unreadable = [], []
+        for order in orders:
+            # An order still open comes back through the cursor when it is updated to its final state.
+            elsewhere = wanted and (order.get("retailLocation") or {}).get("id") not in wanted
+            if elsewhere or not mapping.is_final(order):
+                continue
+            try:
+                purchases.append(mapping.read_purchase(order))
+            except ValueError as exc:
+                unreadable.append(UnreadableRecord("purchase", order.get("id"), order, str(exc)))
         page = connection.get("pageInfo") or {}
-        return state.page_of(purchases, page.get("endCursor") if page.get("hasNextPage") else None,
-                             timespec="seconds")
+        result = state.page_of(purchases, page.get("endCursor") if page.get("hasNextPage") else None,
+                               timespec="seconds")
+        result.unreadable = unreadable
+        return result
+
+    def read_purchase(self, raw: Any) -> PurchaseRecord | None:
+        """A set-aside order read again; None while it is not final (or cancelled: never a purchase)."""
+        if isinstance(raw, Mapping) and not mapping.is_final(raw):
+            return None
+        return mapping.read_purchase(raw)
 
     # ---- catalog ------------------------------------------------------------------------------
 
@@ -135,8 +152,7 @@ class ShopifyConnector(Connector):
             return
         context = self.api.graphql(queries.PUSH_CONTEXT)
         shop_currency = self._shop_currency(context)
-        publication = next((p["id"] for p in (context.get("publications") or {}).get("nodes") or []
-                            if p.get("name") == push.POS_PUBLICATION), None)
+        publication = push.pos_publication((context.get("publications") or {}).get("nodes") or [])
         for item in items:
             variant = self._variant(item.sku)
             if item.removed:
@@ -159,13 +175,19 @@ class ShopifyConnector(Connector):
                 self.api.mutate(queries.PRODUCT_UPDATE, {"product": fields}, "productUpdate")
 
     def _create(self, item: MenuItemData, status: str, publication: str | None) -> None:
+        # New products are on no sales channel until published: without the channel the till never shows them,
+        # so nothing is created that a delivery would report done.
+        if publication is None:
+            raise ConnectorError(ErrorKind.PERMANENT, push.NO_POS_CHANNEL.format(sku=item.sku),
+                                 fault=Fault.CONFIGURATION)
         product = push.new_product(item, status)
         created = self.api.mutate(queries.PRODUCT_SET, {"input": product}, "productSet")
         product_id = (created.get("product") or {}).get("id")
-        if publication and product_id:
-            # New products are on no sales channel until published: without this the till never shows them.
-            self.api.mutate(queries.PUBLISH, {"id": product_id, "input": [{"publicationId": publication}]},
-                            "publishablePublish")
+        if not product_id:
+            raise ConnectorError(ErrorKind.TRANSIENT, f"Shopify's productSet for {item.sku} answered without "
+                                 "a product and without userErrors")
+        self.api.mutate(queries.PUBLISH, {"id": product_id, "input": [{"publicationId": publication}]},
+                        "publishablePublish")
 
     def _remove(self, variant: Mapping[str, Any]) -> None:
         product = variant["product"]
@@ -180,6 +202,10 @@ class ShopifyConnector(Connector):
     def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
         """Create or update a basic code discount per coupon; deactivate inactive ones."""
         for coupon in coupons:
+            if coupon.active and coupon.location_external_ids:
+                # A code discount is valid at every location: pushing it would grant more than was asked.
+                raise ConnectorError(ErrorKind.PERMANENT, push.LOCATIONS_UNSUPPORTED.format(code=coupon.code))
+        for coupon in coupons:
             existing = (self.api.graphql(queries.DISCOUNT_BY_CODE, {"code": coupon.code})
                         .get("codeDiscountNodeByCode") or {}).get("id")
             if not coupon.active:
@@ -188,11 +214,13 @@ class ShopifyConnector(Connector):
                 continue
             items: dict[str, Any] = {"all": True}
             if coupon.skus:
-                variant_ids = [v["id"] for v in (self._variant(s) for s in coupon.skus) if v]
-                if not variant_ids:
-                    raise ConnectorError(ErrorKind.PERMANENT, f"coupon {coupon.code}: none of its skus "
-                                         "exist in this Shopify store")
-                items = {"products": {"productVariantsToAdd": variant_ids}}
+                variants = {sku: self._variant(sku) for sku in coupon.skus}
+                missing = [sku for sku, variant in variants.items() if variant is None]
+                if missing:
+                    # A discount on some of the skus is not the coupon that was asked for.
+                    raise ConnectorError(ErrorKind.PERMANENT, f"coupon {coupon.code}: no variant with sku "
+                                         f"{', '.join(missing)} in this Shopify store")
+                items = {"products": {"productVariantsToAdd": [v["id"] for v in variants.values() if v]}}
             discount = push.discount_input(coupon, self._discount_value(coupon), items, datetime.now(UTC))
             if existing:
                 self.api.mutate(queries.DISCOUNT_UPDATE, {"id": existing, "discount": discount},
@@ -213,17 +241,11 @@ class ShopifyConnector(Connector):
         """Every variant of every product that is not archived, one hub menu item each."""
         menu = []
         currency = None
-        after = None
-        while True:
-            data = self.api.graphql(queries.PRODUCTS, {"after": after})
+        for data, connection in self.api.pages(queries.PRODUCTS, ("products",)):
             currency = currency or self._shop_currency(data)
-            connection = data.get("products") or {}
             for product in connection.get("nodes") or []:
                 menu += mapping.menu_items(product, currency or "USD")
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                return menu
-            after = page.get("endCursor")
+        return menu
 
     # ---- webhooks -----------------------------------------------------------------------------
 

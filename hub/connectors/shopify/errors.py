@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, map_http_error
+from hub.work.failures import Fault
 
 # GraphQL error codes (extensions.code) and userErrors first, then HTTP statuses.
 ERRORS: ErrorTable = {
@@ -23,6 +24,15 @@ ERRORS: ErrorTable = {
     404: ErrorKind.PERMANENT,
     423: ErrorKind.PERMANENT,  # shop locked
     429: ErrorKind.RATE_LIMITED,
+}
+
+# Whose fault, where the code or status says (otherwise 401/403 the configuration's, the rest the vendor's):
+# a missing access scope, a frozen or locked shop, an unknown shop need someone to act on the account.
+FAULTS: dict[int | str, Fault] = {
+    "ACCESS_DENIED": Fault.CONFIGURATION,
+    402: Fault.CONFIGURATION,
+    404: Fault.CONFIGURATION,
+    423: Fault.CONFIGURATION,
 }
 
 
@@ -43,7 +53,9 @@ def http_error(response: requests.Response, payload: Any) -> ConnectorError:
     message = errors if isinstance(errors, str) else None
     if isinstance(errors, list):
         message = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict)) or None
-    return map_http_error(response, ERRORS, message=message)
+    error = map_http_error(response, ERRORS, message=message)
+    error.fault = FAULTS.get(response.status_code, error.fault)
+    return error
 
 
 def graphql_error(payload: Mapping[str, Any], status: int) -> ConnectorError:
@@ -58,7 +70,7 @@ def graphql_error(payload: Mapping[str, Any], status: int) -> ConnectorError:
         message = str(errors)
     retry_after = throttle_delay(payload.get("extensions")) if code == "THROTTLED" else None
     return ConnectorError(kind or ErrorKind.PERMANENT, message, retry_after=retry_after,
-                          vendor_code=code, status=status)
+                          vendor_code=code, status=status, fault=FAULTS.get(code) if code else None)
 
 
 def user_error(field: str, user_errors: list[dict[str, Any]]) -> ConnectorError:

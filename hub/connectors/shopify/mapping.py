@@ -36,6 +36,30 @@ def inventory_count(location_id: str, level: Mapping[str, Any]) -> InventoryCoun
     return InventoryCount(location_id, sku, int(available))
 
 
+def is_final(order: Mapping[str, Any]) -> bool:
+    """Whether an order is done with at the store: closed, or every item handed over (fulfilled).
+
+    Shopify closes an order once every line item is fulfilled or cancelled and every financial transaction
+    is complete; a shop may turn automatic closing off, so a fulfilled order counts too (unpaid when its
+    payment is still due). Cancelled orders are never purchases.
+    """
+    if order.get("cancelledAt"):
+        return False
+    return bool(order.get("closed")) or order.get("displayFulfillmentStatus") == "FULFILLED"
+
+
+def read_purchase(order: Any) -> PurchaseRecord:
+    """``purchase``, with any record it cannot map reported as a ValueError saying what is wrong."""
+    if not isinstance(order, Mapping):
+        raise ValueError(f"a Shopify order is an object, not {type(order).__name__}")
+    try:
+        return purchase(order)
+    except KeyError as exc:
+        raise ValueError(f"Shopify order {order.get('id')} has no {exc.args[0]}") from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"Shopify order {order.get('id')} cannot be read: {exc}") from exc
+
+
 def purchase(order: Mapping[str, Any]) -> PurchaseRecord:
     """A Shopify order as a purchase; POS orders are paid at the POS, other paid ones prepaid."""
     total = (order.get("totalPriceSet") or {}).get("shopMoney") or {"amount": "0", "currencyCode": "USD"}

@@ -9,8 +9,24 @@ from typing import Any
 from hub.connectors.base import ConnectorError, CouponData, ErrorKind, MenuItemData
 from hub.connectors.common.timefmt import rfc3339
 
-# The sales channel a product must be published to for the till to show it.
+# The sales channel a product must be published to for the till to show it: its catalog's title
+# (Publication.name is deprecated; Shopify points to Catalog.title instead).
 POS_PUBLICATION = "Point of Sale"
+NO_POS_CHANNEL = (
+    "cannot create {sku}: this Shopify store shows the hub's app no Point of Sale sales channel to publish "
+    "it to, so the till would never show it; install the Point of Sale channel and grant the app the "
+    "read_publications and write_publications scopes"
+)
+LOCATIONS_UNSUPPORTED = (
+    "coupon {code} cannot be applied: it is limited to some locations, but a Shopify discount code is "
+    "valid at every location, which would grant more than was asked"
+)
+
+
+def pos_publication(publications: list[dict[str, Any]]) -> str | None:
+    """The id of the Point of Sale channel's publication among these, found by its catalog's title."""
+    return next((p["id"] for p in publications
+                 if ((p.get("catalog") or {}).get("title") or "") == POS_PUBLICATION), None)
 
 
 def new_product(item: MenuItemData, status: str) -> dict[str, Any]:

@@ -21,7 +21,8 @@ ORDERS = """
 query Orders($after: String, $query: String) {
   orders(first: 50, after: $after, sortKey: UPDATED_AT, query: $query) {
     nodes {
-      id name createdAt processedAt updatedAt cancelledAt displayFinancialStatus sourceName
+      id name createdAt processedAt updatedAt cancelledAt closed closedAt
+      displayFinancialStatus displayFulfillmentStatus sourceName
       channelInformation { channelDefinition { handle } }
       retailLocation { id }
       customer { id }
@@ -45,7 +46,7 @@ query VariantBySku($query: String!) {
   }
 }"""
 PUSH_CONTEXT = """
-query PushContext { shop { currencyCode } publications(first: 50) { nodes { id name } } }"""
+query PushContext { shop { currencyCode } publications(first: 50) { nodes { id catalog { title } } } }"""
 PRODUCTS = """
 query Products($after: String) {
   shop { currencyCode }

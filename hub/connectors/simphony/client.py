@@ -11,10 +11,11 @@ import requests
 import zeep
 from lxml import etree
 
-from hub.connectors.base import ConnectorError, ErrorKind, map_http_error
+from hub.connectors.base import ConnectorError, ErrorKind
 from hub.connectors.simphony.embedded import embedded_records, text
-from hub.connectors.simphony.errors import ERRORS, classify, failed_operation
+from hub.connectors.simphony.errors import ERRORS, classify, failed_operation, http_failure
 from hub.outbound.soap import GuardedTransport, safe_settings
+from hub.work.failures import Fault
 
 NAMESPACE = "http://micros-hosting.com/EGateway/"
 SOAP11_BINDING = f"{{{NAMESPACE}}}SimphonyPosAPIWebSoap"
@@ -27,12 +28,17 @@ ENDPOINT_RULE = ("settings/endpoint_url is missing: the hub calls Simphony only 
                  "address, never at the address written in the WSDL")
 
 
+# The start of a SOAP envelope, whatever its prefix; looked for near the top of an answer.
+_ENVELOPE = re.compile(rb"<(?:[\w.-]+:)?Envelope[\s>/]")
+
+
 class _Transport(GuardedTransport):
     """The guarded zeep transport, turning the statuses of the error table into classified errors.
 
     Statuses listed in the table (429 with its Retry-After, 401, 403, 404) never reach
     zeep, nor do error pages of proxies; a 500 carrying a SOAP fault does, because .NET
-    services send their faults with it.
+    services send their faults with it. A success that is not a SOAP envelope (a proxy's
+    or a restarting IIS's HTML page) is a passing vendor failure, worth a retry.
     """
 
     def post(self, address: str, message: Any, headers: Any) -> requests.Response:
@@ -40,8 +46,20 @@ class _Transport(GuardedTransport):
         status = response.status_code
         is_fault = b"Fault>" in response.content
         if status in ERRORS or (status >= 400 and not is_fault):
-            raise map_http_error(response, ERRORS)
+            raise http_failure(response)
+        if status < 300 and not _ENVELOPE.search(response.content[:4096]):
+            raise not_an_envelope(response)
         return response
+
+
+def not_an_envelope(response: requests.Response) -> ConnectorError:
+    """A success whose body is no SOAP envelope: transient, the vendor's side (never the settings)."""
+    content_type = response.headers.get("Content-Type", "")
+    html = "html" in content_type.lower() or b"<html" in response.content[:4096].lower()
+    what = "an HTML page" if html else f"a {content_type or 'body'} that is not a SOAP envelope"
+    return ConnectorError(ErrorKind.TRANSIENT, f"HTTP {response.status_code}: Simphony answered with {what}, "
+                          "as a proxy or a restarting service does; the hub will try again",
+                          status=response.status_code, fault=Fault.VENDOR)
 
 
 @dataclass
@@ -60,14 +78,14 @@ class SimphonyClient:
             return str(SHIPPED_WSDLS[self.wsdl_location])
         if re.match(r"(?i)https?://", self.wsdl_location):
             return self.wsdl_location
-        raise ConnectorError(ErrorKind.PERMANENT, WSDL_SOURCE_RULE)
+        raise ConnectorError(ErrorKind.PERMANENT, WSDL_SOURCE_RULE, fault=Fault.CONFIGURATION)
 
     def service(self) -> Any:
         """The zeep service proxy at the configured endpoint, built on first use (constructing is free)."""
         if self._service is None:
             wsdl = self.wsdl_source()
             if not self.endpoint:
-                raise ConnectorError(ErrorKind.PERMANENT, ENDPOINT_RULE)
+                raise ConnectorError(ErrorKind.PERMANENT, ENDPOINT_RULE, fault=Fault.CONFIGURATION)
             # The connector's session carries every request, so tests mock it with `responses`.
             transport = _Transport(self.http, self.timeout, local_files=SHIPPED_WSDLS.values())
             try:

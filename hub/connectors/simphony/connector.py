@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,8 +20,10 @@ from hub.connectors.base import (
     MenuItemData,
     PurchasePage,
     PurchaseRecord,
+    UnreadableRecord,
     Unsupported,
 )
+from hub.connectors.common.skipped import ImportedMenu, SkippedItem
 from hub.connectors.simphony import mapping
 from hub.connectors.simphony.client import SHIPPED_WSDLS, SimphonyClient
 from hub.connectors.simphony.embedded import parse_embedded
@@ -108,27 +111,31 @@ class SimphonyConnector(Connector):
             raise last_failure
         return statuses
 
-    def import_menu(self) -> list[MenuItemData]:
-        """Menu item definitions and their prices, one item per menu item master number."""
+    def import_menu(self) -> ImportedMenu:
+        """Menu item definitions and prices, one item per master; ``skipped`` says what was left out."""
         currency = self.config["currency"]
         items: dict[str, MenuItemData] = {}
         offered_in: dict[str, list[str]] = {}
+        skipped: list[SkippedItem] = []
         for rvc in self._revenue_centers:
-            for item in self._menu_of(rvc, currency):
+            menu = self._menu_of(rvc, currency)
+            skipped += menu.skipped
+            for item in menu:
                 items.setdefault(item.sku, item)
                 offered_in.setdefault(item.sku, []).append(str(rvc))
         everywhere = len(self._revenue_centers)
         for sku, item in items.items():
             item.location_external_ids = None if len(offered_in[sku]) == everywhere else offered_in[sku]
-        return list(items.values())
+        # An item unpriced in one revenue center but imported from another was not skipped.
+        return ImportedMenu(items.values(), [s for s in skipped if s.external_id not in items])
 
-    def _menu_of(self, rvc: int, currency: str) -> list[MenuItemData]:
+    def _menu_of(self, rvc: int, currency: str) -> ImportedMenu:
         size = int(self.setting("config_page_size"))
         definitions = self.api.config_records(self._caller, rvc, "MENUITEMDEFINITIONS", "MenuItemDefinitions",
                                               "DbMenuItemDefinition", "MenuItemDefID", size)
         prices = self.api.config_records(self._caller, rvc, "MENUITEMPRICE", "MenuItemPrice",
                                          "DbMenuItemPrice", "MenuItemPriceID", size)
-        return mapping.menu_items(definitions, prices, currency)
+        return mapping.menu_items(definitions, prices, currency, rvc)
 
     def push_menu(self, items: list[MenuItemData], idempotency_key: str) -> None:
         """Not possible: Transaction Services cannot write configuration."""
@@ -141,30 +148,26 @@ class SimphonyConnector(Connector):
     # -- purchases ---------------------------------------------------------------------------
 
     def fetch_purchases(self, cursor: str | None) -> PurchasePage:
-        """Paid checks since the cursor; checks still open are revisited until they are paid.
+        """Closed checks since the cursor; open checks are followed until they close (see mapping.is_closed).
 
         The cursor is JSON: ``since`` (the property-local open time to read checks from) and
-        ``open`` (checks seen unpaid: revenue center, number, sequence, open time).
+        ``open`` (checks seen open: revenue center, number, sequence, open time). A check whose
+        detail cannot be read is set aside in ``unreadable`` and the poll moves on.
         """
         state = self._read_cursor(cursor)
         since = datetime.fromisoformat(state["since"])
         max_age = timedelta(hours=int(self.setting("open_check_max_age_hours")))
-        purchases: list[PurchaseRecord] = []
-        still_open: list[dict[str, Any]] = []
+        found = _Found()
 
         for pending in state["open"]:
             if datetime.fromisoformat(pending["opened"]) < self._now_local() - max_age:
                 continue  # followed long enough: an abandoned tab, not a sale in progress
             try:
-                closed, record = self._read_check(pending["rvc"], pending["num"], pending["seq"])
+                self._visit(pending, found)
             except ConnectorError as exc:
                 if exc.vendor_code in GONE_CHECK_CODES:
                     continue
                 raise
-            if not closed:
-                still_open.append(pending)
-            elif record is not None:
-                purchases.append(record)
 
         known = {p["seq"] for p in state["open"]}
         summaries = sorted(
@@ -182,18 +185,50 @@ class SimphonyConnector(Connector):
             budget -= 1
             opened = self._local_time(summary.CheckOpenTime)
             next_since = max(next_since, opened)
-            rvc, number, sequence = summary.CheckRevenueCenterObjectNum, summary.CheckNum, summary.CheckSeq
-            closed, record = False, None
+            check = {"rvc": summary.CheckRevenueCenterObjectNum, "num": summary.CheckNum,
+                     "seq": summary.CheckSeq, "opened": opened.isoformat()}
             # A check with an amount due is still open: no need to read its detail yet.
-            if not mapping.number(summary.CheckTotalDue, "a check's total due"):
-                closed, record = self._read_check(rvc, number, sequence)
-            if not closed:
-                still_open.append({"rvc": rvc, "num": number, "seq": sequence, "opened": opened.isoformat()})
-            elif record is not None:
-                purchases.append(record)
+            if _amount_due(summary):
+                found.still_open.append(check)
+            else:
+                self._visit(check, found)
 
-        next_cursor = json.dumps({"since": next_since.isoformat(), "open": still_open}, sort_keys=True)
-        return PurchasePage(purchases, next_cursor, has_more=has_more)
+        next_cursor = json.dumps({"since": next_since.isoformat(), "open": found.still_open}, sort_keys=True)
+        return PurchasePage(found.purchases, next_cursor, has_more=has_more, unreadable=found.unreadable)
+
+    def read_purchase(self, raw: Any) -> PurchaseRecord | None:
+        """A set-aside check read again from its raw record (rvc, num, seq, detail); None while it is open."""
+        try:
+            check = {"rvc": int(raw["rvc"]), "num": int(raw["num"]), "seq": int(raw["seq"]),
+                     "detail": str(raw["detail"])}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a Simphony check record ({exc!r}): needs rvc, num, seq, detail") from exc
+        zone = self._zone()
+        try:
+            closed, record = self._map(check, zone)
+        except ConnectorError as exc:
+            raise ValueError(exc.message) from exc
+        return record if closed else None
+
+    def _visit(self, check: dict[str, Any], found: _Found) -> None:
+        """Read a check's detail: its purchase once closed, followed while open, set aside when unreadable."""
+        zone = self._zone()  # a settings problem, not the check's: it must fail the poll
+        raw = {"rvc": check["rvc"], "num": check["num"], "seq": check["seq"],
+               "detail": self._check_detail(check["num"], check["seq"])}
+        try:
+            closed, record = self._map(raw, zone)
+        except ConnectorError as exc:
+            found.unreadable.append(UnreadableRecord("purchase", str(check["seq"]), raw, exc.message))
+            return
+        if not closed:
+            found.still_open.append(check)
+        elif record is not None:
+            found.purchases.append(record)
+
+    def _map(self, raw: dict[str, Any], zone: ZoneInfo) -> tuple[bool, PurchaseRecord | None]:
+        check = parse_embedded(raw["detail"], f"the detail of check {raw['num']}")
+        currency = self.config["currency"]
+        return mapping.check_purchase(check, raw["rvc"], raw["num"], raw["seq"], currency, zone)
 
     def _zone(self) -> ZoneInfo:
         try:
@@ -238,10 +273,26 @@ class SimphonyConnector(Connector):
         checks = getattr(reply, "Checks", None)
         return list(getattr(checks, "SimphonyPosApi_CheckSummaryEx", None) or []) if checks else []
 
-    def _read_check(self, rvc: int, number: int, sequence: int) -> tuple[bool, PurchaseRecord | None]:
-        """Whether the check is paid, and the purchase it records (None when nothing was sold)."""
+    def _check_detail(self, number: int, sequence: int) -> str:
+        """The embedded XML detail of one check."""
         reply = self.api.call("GetCheckDetail", ppCheckDetailFilter={
             "VendorCode": self._vendor_code, "CheckNumber": number, "CheckSeqNumber": sequence,
         })
-        check = parse_embedded(reply.CheckDetail or "", f"the detail of check {number}")
-        return mapping.check_purchase(check, rvc, number, sequence, self.config["currency"], self._zone())
+        return reply.CheckDetail or ""
+
+
+@dataclass
+class _Found:
+    """What one poll found: closed checks' purchases, checks still open, checks it could not read."""
+
+    purchases: list[PurchaseRecord] = field(default_factory=list)
+    still_open: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[UnreadableRecord] = field(default_factory=list)
+
+
+def _amount_due(summary: Any) -> bool:
+    """Whether a check summary shows an amount due; an unreadable one is left to the check's detail."""
+    try:
+        return bool(mapping.number(summary.CheckTotalDue, "a check's total due"))
+    except ConnectorError:
+        return False

@@ -8,6 +8,7 @@ import requests
 import zeep.exceptions
 
 from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, map_http_error, transport_error
+from hub.work.failures import Fault
 
 # The one error table: HTTP statuses of the transport and Transaction Services'
 # OperationalResult.ErrorCode values. Unlisted codes are permanent (bad settings or
@@ -27,6 +28,19 @@ ERRORS: ErrorTable = {
     "InternalCommunicationError": ErrorKind.TRANSIENT,
     "TransactionLocked": ErrorKind.TRANSIENT,
     "CheckOpenedOnSystem": ErrorKind.TRANSIENT,
+}
+# Whose fault a failure is, where the status or code says (default: 401/403 configuration, else the vendor).
+# These name something the connection's settings hold: the endpoint, vendor code, employee, revenue centers.
+FAULTS: dict[int | str, Fault] = {
+    404: Fault.CONFIGURATION,  # no service at the configured endpoint_url
+    "EmployeeNotFound": Fault.CONFIGURATION,
+    "EmployeeRVCMismatch": Fault.CONFIGURATION,
+    "InvalidEmployeeNumber": Fault.CONFIGURATION,
+    "InvalidRvcNum": Fault.CONFIGURATION,
+    "InvalidPropertyNum": Fault.CONFIGURATION,
+    "InvalidOrderTypeNumber": Fault.CONFIGURATION,
+    "InvalidClientName": Fault.CONFIGURATION,
+    "LicensingFailed": Fault.CONFIGURATION,
 }
 # A SOAP fault is permanent unless its code or message says the service was busy.
 TRANSIENT_FAULT_WORDS = ("busy", "timeout", "timed out", "time out", "temporarily", "unavailable",
@@ -52,9 +66,10 @@ def classify(exc: Exception, doing: str) -> ConnectorError:
         # A 200 whose body is not XML comes from a proxy or a restarting service: try again.
         kind = ERRORS.get(status) or (ErrorKind.TRANSIENT if status >= 500 or status == 200
                                       else ErrorKind.PERMANENT)
-        return ConnectorError(kind, f"Simphony {doing}: HTTP {status}: {exc.message[:300]}", status=status)
+        return ConnectorError(kind, f"Simphony {doing}: HTTP {status}: {exc.message[:300]}", status=status,
+                              fault=FAULTS.get(status))
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        err = map_http_error(exc.response, ERRORS)
+        err = http_failure(exc.response)
         err.message = f"Simphony {doing}: {err.message}"
         return err
     if isinstance(exc, requests.RequestException):
@@ -74,4 +89,11 @@ def failed_operation(outcome: Any, operation: str) -> ConnectorError:
     code = str(outcome.ErrorCode or "UnknownExceptionCode")
     message = outcome.ErrorMessage or code
     return ConnectorError(ERRORS.get(code, ErrorKind.PERMANENT), f"Simphony {operation} failed: {message}",
-                          vendor_code=code)
+                          vendor_code=code, fault=FAULTS.get(code))
+
+
+def http_failure(response: requests.Response) -> ConnectorError:
+    """A failed HTTP answer through the error table, with whose fault it is."""
+    error = map_http_error(response, ERRORS)
+    error.fault = FAULTS.get(response.status_code, error.fault)
+    return error

@@ -10,6 +10,7 @@ from lxml import etree
 
 from hub.connectors.base import ConnectorError, ErrorKind, MenuItemData, PurchaseLineRecord, PurchaseRecord
 from hub.connectors.common.money import vendor_decimal
+from hub.connectors.common.skipped import ImportedMenu, SkippedItem
 from hub.connectors.simphony.embedded import child, children, text
 
 
@@ -27,37 +28,77 @@ def _sequence(record: etree._Element) -> int:
         return 0
 
 
-def menu_items(definitions: list[etree._Element], prices: list[etree._Element],
-               currency: str) -> list[MenuItemData]:
-    """One menu item per menu item master that has a priced definition, its sku the master number."""
+def menu_items(definitions: list[etree._Element], prices: list[etree._Element], currency: str,
+               rvc: int) -> ImportedMenu:
+    """One menu item per menu item master that has a priced definition, its sku the master number.
+
+    Definitions left out are reported in ``skipped`` with the reason, so an import is never silently empty.
+    """
     price_of: dict[str, etree._Element] = {}
     for price in sorted(prices, key=_sequence):
         if text(price, "Price"):
             price_of.setdefault(text(price, "MenuItemDefID") or "", price)
     # A master can have several definitions (menu levels); the lowest sequence is the main one.
     chosen: dict[str, etree._Element] = {}
+    unpriced: dict[str, etree._Element] = {}
+    skipped: list[SkippedItem] = []
     for definition in sorted(definitions, key=_sequence):
         master = text(definition, "MiMasterObjNum")
-        if master and text(definition, "MenuItemDefID") in price_of:
+        if not master:
+            skipped.append(_without_master(definition))
+        elif text(definition, "MenuItemDefID") in price_of:
             chosen.setdefault(master, definition)
+        else:
+            unpriced.setdefault(master, definition)
+    skipped += [SkippedItem(master, f"menu item {master} ({_name(definition, master)}) has no price in "
+                                    f"revenue center {rvc}")
+                for master, definition in unpriced.items() if master not in chosen]
     items = []
     for master, definition in chosen.items():
         price = price_of[text(definition, "MenuItemDefID") or ""]
         items.append(MenuItemData(
             sku=master,
-            name=text(definition, "Name1", "StringText") or f"Menu item {master}",
+            name=_name(definition, master),
             price=str(number(text(price, "Price"), "a menu item price")),
             currency=currency,
             available=(text(definition, "OutOfMenuItem") or "false").lower() != "true",
         ))
-    return items
+    return ImportedMenu(items, skipped)
+
+
+def _name(definition: etree._Element, master: str | None) -> str:
+    return text(definition, "Name1", "StringText") or f"Menu item {master}"
+
+
+def _without_master(definition: etree._Element) -> SkippedItem:
+    # Checks name a menu item by its master's object number; without it no sale could be matched to the item.
+    def_id = text(definition, "MenuItemDefID") or "?"
+    name = text(definition, "Name1", "StringText") or "no name"
+    reason = f"menu item definition {def_id} ({name}) has no MiMasterObjNum, the number checks sell it under"
+    internal = text(definition, "MenuItemMasterID")
+    if internal:
+        reason += f"; it has only MenuItemMasterID {internal}"
+    return SkippedItem(def_id, reason)
+
+
+def is_closed(check: etree._Element) -> bool:
+    """Whether a check is closed: nothing left due, and tendered (a tender settling the check closes it).
+
+    A check with nothing due but no tender is one just opened, or one whose items are all voided and that
+    was never closed: it is followed, not recorded.
+    """
+    if number(text(child(check, "Summary"), "Due"), "a check's amount due"):
+        return False
+    return any((text(line, "DetailType") or "").lower() == "dtltmedtype"
+               and (text(line, "VoidLink") or "0") == "0"
+               for line in children(child(check, "DetailLines"), "DetailLine"))
 
 
 def check_purchase(check: etree._Element, rvc: int, check_number: int, sequence: int, currency: str,
                    zone: tzinfo) -> tuple[bool, PurchaseRecord | None]:
-    """Whether a check's detail shows it paid, and the purchase it records (None when nothing was sold)."""
+    """Whether a check is closed, and the purchase it records (None when nothing was sold)."""
     summary = child(check, "Summary")
-    if number(text(summary, "Due"), "a check's amount due"):
+    if not is_closed(check):
         return False, None
     lines, coupons = lines_and_discounts(child(check, "DetailLines"))
     if not lines:
@@ -68,7 +109,11 @@ def check_purchase(check: etree._Element, rvc: int, check_number: int, sequence:
     opened = text(summary, "CheckOpenTime")
     if not opened:
         raise ConnectorError(ErrorKind.PERMANENT, f"Simphony check {check_number} has no open time")
-    opened_at = datetime.fromisoformat(opened)
+    try:
+        opened_at = datetime.fromisoformat(opened)
+    except ValueError as exc:
+        raise ConnectorError(ErrorKind.PERMANENT, f"Simphony check {check_number} opened at {opened!r}, "
+                             "not a time") from exc
     return True, PurchaseRecord(
         # The check sequence number is unique in the property; check numbers are reused.
         external_id=str(sequence),

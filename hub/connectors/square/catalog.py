@@ -39,6 +39,8 @@ class Catalog:
         self.categories: dict[str, str] = {}  # category id -> name
         self.modifier_lists: dict[str, dict[str, Any]] = {}  # id -> MODIFIER_LIST object
         self.discounts: dict[str, dict[str, Any]] = {}  # name -> DISCOUNT object
+        self.product_sets: dict[str, dict[str, Any]] = {}  # name -> PRODUCT_SET object
+        self.pricing_rules: dict[str, dict[str, Any]] = {}  # name -> PRICING_RULE object
         self.item_objects: list[dict[str, Any]] = []
         for obj in objects:
             if obj.get("is_deleted"):
@@ -57,6 +59,10 @@ class Catalog:
                 self.modifier_lists[obj["id"]] = obj
             elif kind == "DISCOUNT":
                 self.discounts[(obj.get("discount_data") or {}).get("name", "")] = obj
+            elif kind == "PRODUCT_SET":
+                self.product_sets[(obj.get("product_set_data") or {}).get("name", "")] = obj
+            elif kind == "PRICING_RULE":
+                self.pricing_rules[(obj.get("pricing_rule_data") or {}).get("name", "")] = obj
 
     @classmethod
     def read(cls, client: SquareClient, types: str) -> Catalog:

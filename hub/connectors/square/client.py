@@ -10,8 +10,12 @@ import requests
 
 from hub.connectors.base import ConnectorError, ErrorKind, request_or_transient
 from hub.connectors.square.errors import square_error
+from hub.work.failures import Fault
 
 SQUARE_VERSION = "2025-08-20"
+# A listing longer than this is cut short with an error: a vendor that keeps handing out new cursors
+# must not hold a poll (and, with in-process jobs, every later poll of the connection) for ever.
+MAX_PAGES = 200
 BASE_URLS = {
     "production": "https://connect.squareup.com",
     "sandbox": "https://connect.squareupsandbox.com",
@@ -45,16 +49,25 @@ class SquareClient:
         except ValueError as exc:
             # A 2xx that is not JSON is a proxy or outage page, not Square's answer.
             raise ConnectorError(ErrorKind.TRANSIENT, f"Square answered HTTP {response.status_code} "
-                                 "without JSON", status=response.status_code) from exc
+                                 "without JSON", status=response.status_code, fault=Fault.VENDOR) from exc
+        if not isinstance(data, dict):
+            # Every Square answer is an object; anything else is a proxy or a fault at Square's side.
+            raise ConnectorError(ErrorKind.TRANSIENT, f"Square answered {method} {path} with "
+                                 f"{type(data).__name__} JSON, not a JSON object",
+                                 status=response.status_code, fault=Fault.VENDOR)
         if data.get("errors"):
             raise square_error(response)
         return data
 
     def pages(self, method: str, path: str, key: str, *, body: dict[str, Any] | None = None,
               params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every object under ``key`` of a listing, following Square's cursor page by page."""
+        """Every object under ``key`` of a listing, following Square's cursor page by page.
+
+        A cursor Square already gave, or more than MAX_PAGES pages, stops the listing with an error.
+        """
         cursor = None
-        while True:
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
             page = {"cursor": cursor} if cursor else {}
             if method == "GET":
                 data = self.call(method, path, params={**(params or {}), **page})
@@ -64,3 +77,14 @@ class SquareClient:
             cursor = data.get("cursor")
             if not cursor:
                 return
+            if cursor in seen:
+                raise _paging_error(f"Square repeated a page cursor of {method} {path} after {len(seen) + 1} "
+                                    "pages; paging stopped")
+            seen.add(cursor)
+        raise _paging_error(f"Square's listing {method} {path} went on past {MAX_PAGES} pages; "
+                            "paging stopped")
+
+
+def _paging_error(message: str) -> ConnectorError:
+    # Square's fault, and maybe passing: retried with backoff, and shown as the connection's last error.
+    return ConnectorError(ErrorKind.TRANSIENT, message, vendor_code="PAGING", fault=Fault.VENDOR)

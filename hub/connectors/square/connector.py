@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hub.connectors.base import (
     CallbackHint,
@@ -18,14 +19,26 @@ from hub.connectors.base import (
     LocationStatus,
     MenuItemData,
     PurchasePage,
+    PurchaseRecord,
+    UnreadableRecord,
 )
 from hub.connectors.common.cursor import UpdatedSince
 from hub.connectors.common.locations import pick_locations
 from hub.connectors.square import mapping, webhooks
 from hub.connectors.square.catalog import Catalog, variation_skus
 from hub.connectors.square.client import BASE_URLS, SquareClient
+from hub.connectors.square.coupons import coupon_objects, needs_time_zone
 from hub.connectors.square.errors import MISSING_PERMISSION
-from hub.connectors.square.push import MenuBatch, discount_object, upsert_body
+from hub.connectors.square.push import MenuBatch, upsert_body
+from hub.connectors.square.verify import check_applied
+
+
+def _reason(exc: Exception) -> str:
+    """Why a record could not be read, for support staff."""
+    if isinstance(exc, KeyError):
+        return f"the order has no {exc.args[0]}"
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
 
 # SearchOrders accepts at most this many location ids per query.
 _MAX_ORDER_LOCATIONS = 10
@@ -105,21 +118,22 @@ class SquareConnector(Connector):
     # ---- purchases ----------------------------------------------------------------------------
 
     def fetch_purchases(self, cursor: str | None) -> PurchasePage:
-        """One page of OPEN and COMPLETED orders by updated_at ascending (see common.cursor)."""
+        """One page of COMPLETED orders by updated_at ascending, ten locations at a time (see common.cursor).
+
+        Only final orders are purchases: an OPEN order comes back through updated_at when it completes.
+        An order the hub cannot read is set aside in ``unreadable`` and the poll moves on.
+        """
         state = UpdatedSince.read(cursor)
         location_ids = self._location_ids()
-        if len(location_ids) > _MAX_ORDER_LOCATIONS:
-            raise ConnectorError(
-                ErrorKind.PERMANENT,
-                f"Square reads orders from at most {_MAX_ORDER_LOCATIONS} locations at once; this "
-                f"account has {len(location_ids)}: list up to {_MAX_ORDER_LOCATIONS} in 'Square location "
-                "ids' and add another connection for the rest",
-            )
-        query_filter: dict[str, Any] = {"state_filter": {"states": ["OPEN", "COMPLETED"]}}
+        groups = [location_ids[i:i + _MAX_ORDER_LOCATIONS]
+                  for i in range(0, len(location_ids), _MAX_ORDER_LOCATIONS)] or [[]]
+        if state.part >= len(groups):
+            state = UpdatedSince(since=state.since, newest=state.newest)  # fewer locations than when saved
+        query_filter: dict[str, Any] = {"state_filter": {"states": ["COMPLETED"]}}
         if state.since:
             query_filter["date_time_filter"] = {"updated_at": {"start_at": state.since}}
         body: dict[str, Any] = {
-            "location_ids": location_ids,
+            "location_ids": groups[state.part],
             "query": {"filter": query_filter, "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"}},
             "limit": 200,
             "return_entries": False,
@@ -128,13 +142,42 @@ class SquareConnector(Connector):
             body["cursor"] = state.page
         data = self.api.call("POST", "/v2/orders/search", body=body)
         orders = data.get("orders") or []
-        state.saw(order.get("updated_at") for order in orders)
-        variation_ids = [li["catalog_object_id"] for o in orders for li in o.get("line_items") or []
-                         if li.get("catalog_object_id")]
+        readable = [o for o in orders if mapping.unreadable_reason(o) is None]
+        state.saw(order["updated_at"] for order in readable)
+        # Readable orders that are not final yet are left for a later poll; the others are read or set aside.
+        pending = {id(o) for o in readable if not mapping.is_final(o)}
+        purchases, unreadable = self._read_orders([o for o in orders if id(o) not in pending])
+        page = state.page_of(purchases, data.get("cursor"), timespec="milliseconds", parts=len(groups))
+        page.unreadable = unreadable
+        return page
+
+    def _read_orders(self, orders: list[Any]) -> tuple[list[PurchaseRecord], list[UnreadableRecord]]:
+        """The purchases of these orders, and the orders that could not be read, each with its reason."""
+        variation_ids = [li["catalog_object_id"] for o in orders if isinstance(o, dict)
+                         for li in o.get("line_items") or []
+                         if isinstance(li, dict) and li.get("catalog_object_id")]
         skus = variation_skus(self.api, variation_ids) if variation_ids else {}
         prepaid = self.setting("prepaid_source_names")
-        purchases = [mapping.purchase(order, skus, prepaid) for order in orders]
-        return state.page_of(purchases, data.get("cursor"), timespec="milliseconds")
+        purchases, unreadable = [], []
+        for order in orders:
+            try:
+                purchases.append(mapping.purchase(order, skus, prepaid))
+            except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, ConnectorError) as exc:
+                external_id = order.get("id") if isinstance(order, dict) else None
+                unreadable.append(UnreadableRecord("purchase", external_id, order, _reason(exc)))
+        return purchases, unreadable
+
+    def read_purchase(self, raw: Any) -> PurchaseRecord | None:
+        """One Square order again (replay): None unless COMPLETED; ValueError when still unreadable."""
+        reason = mapping.unreadable_reason(raw)
+        if reason:
+            raise ValueError(reason)
+        if not mapping.is_final(raw):
+            return None
+        purchases, unreadable = self._read_orders([raw])
+        if unreadable:
+            raise ValueError(unreadable[0].reason)
+        return purchases[0]
 
     # ---- catalog ------------------------------------------------------------------------------
 
@@ -146,47 +189,62 @@ class SquareConnector(Connector):
         return {"present_at_all_locations": False, "present_at_location_ids": list(location_ids)}
 
     def _upsert(self, objects: list[dict[str, Any]], idempotency_key: str, purpose: str) -> dict[str, Any]:
+        """Upsert one batch and check from Square's answer that it kept what was sent (see verify)."""
         body = upsert_body(objects, idempotency_key, purpose)
-        return self.api.call("POST", "/v2/catalog/batch-upsert", body=body)
+        answer = self.api.call("POST", "/v2/catalog/batch-upsert", body=body)
+        check_applied(objects, answer)
+        return answer
 
     def push_menu(self, items: list[MenuItemData], idempotency_key: str) -> None:
-        """Upsert items (matched by hub sku) in batches; delete removed ones."""
+        """Upsert items (matched by hub sku) in batches, a Square item once a batch; delete removed ones."""
         catalog = Catalog.read(self.api, "ITEM,CATEGORY,MODIFIER_LIST")
-        all_locations: list[str] | None = None
         to_delete: list[str] = []
-        live = []
+        by_item: dict[str, list[MenuItemData]] = {}
         for item in items:
             if item.removed:
                 to_delete.extend(catalog.deletion_ids(item.sku))
             else:
-                live.append(item)
-        for start in range(0, len(live), _ITEMS_PER_UPSERT):
+                # Variations of one Square item travel together: one object, every change in it.
+                square_item = catalog.items.get(item.sku)
+                by_item.setdefault(square_item["id"] if square_item else f"new:{item.sku}", []).append(item)
+        groups = list(by_item.values())
+        start = 0
+        while start < len(groups):
             batch = MenuBatch(catalog)
-            for item in live[start:start + _ITEMS_PER_UPSERT]:
-                sold_out_at = None
-                if not item.available:
-                    targets = item.location_external_ids or self.config.get("location_ids")
-                    if not targets:
-                        if all_locations is None:
-                            all_locations = [loc["id"] for loc in self._locations()]
-                        targets = all_locations
-                    sold_out_at = list(targets)
-                batch.add(item, self._presence(item.location_external_ids), sold_out_at)
+            count = 0
+            while start < len(groups) and (count == 0 or count + len(groups[start]) <= _ITEMS_PER_UPSERT):
+                for item in groups[start]:
+                    batch.add(item, self._presence(item.location_external_ids))
+                count += len(groups[start])
+                start += 1
             # Later batches reuse the categories and modifier lists this one created.
             catalog.learn(self._upsert(batch.objects, idempotency_key, f"menu:{start}"))
         if to_delete:
             self.api.call("POST", "/v2/catalog/batch-delete", body={"object_ids": sorted(set(to_delete))})
 
     def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
-        """Upsert one manual DISCOUNT per coupon, named by its code (see the package notes)."""
+        """Upsert each coupon as Square models it (see coupons): refused whole when one cannot be applied."""
         if not coupons:
             return
-        catalog = Catalog.read(self.api, "DISCOUNT")
+        catalog = Catalog.read(self.api, "ITEM,DISCOUNT,PRODUCT_SET,PRICING_RULE")
         now = datetime.now(UTC)
-        objects = [discount_object(coupon, catalog.discounts.get(coupon.code), f"#coupon-{index}",
-                                   self._presence(coupon.location_external_ids), now)
-                   for index, coupon in enumerate(coupons)]
+        objects = []
+        for coupon in coupons:
+            zone = self._time_zone(coupon.location_external_ids) if needs_time_zone(coupon, now) else None
+            presence = self._presence(coupon.location_external_ids)
+            objects.extend(coupon_objects(coupon, catalog, presence, zone, now))
         self._upsert(objects, idempotency_key, "coupons")
+
+    def _time_zone(self, location_ids: list[str] | None) -> ZoneInfo | None:
+        """The one time zone of these locations (all the connection's when None); None when they differ."""
+        wanted = location_ids or self.config.get("location_ids") or []
+        zones = {loc.get("timezone") for loc in self._locations() if not wanted or loc["id"] in wanted}
+        if len(zones) != 1 or None in zones:
+            return None
+        try:
+            return ZoneInfo(zones.pop())
+        except (ValueError, KeyError):
+            return None
 
     def import_menu(self) -> list[MenuItemData]:
         """Every fixed-price variation of every item, as one hub menu item each."""

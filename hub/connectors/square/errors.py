@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, map_http_error
+from hub.work.failures import Fault
 
 # Square error codes first, then HTTP statuses; anything else: 5xx transient, other 4xx permanent.
 ERRORS: ErrorTable = {
@@ -25,6 +26,9 @@ ERRORS: ErrorTable = {
     408: ErrorKind.TRANSIENT,
     429: ErrorKind.RATE_LIMITED,
 }
+# Codes that only support staff can fix (a new token, more permissions), whatever the HTTP status.
+CONFIGURATION_CODES = frozenset({"UNAUTHORIZED", "ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_REVOKED", "FORBIDDEN",
+                                 "INSUFFICIENT_SCOPES"})
 # Codes that only mean the token lacks an optional permission (device status needs DEVICES_READ).
 MISSING_PERMISSION = frozenset({"INSUFFICIENT_SCOPES", "FORBIDDEN"})
 
@@ -35,6 +39,8 @@ def square_error(response: requests.Response) -> ConnectorError:
         errors = response.json().get("errors") or []
     except (ValueError, AttributeError):
         errors = []
+    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+        errors = []  # not Square's error shape: classified by the HTTP status alone
     if not errors:
         return map_http_error(response, ERRORS)
     parts = []
@@ -43,4 +49,7 @@ def square_error(response: requests.Response) -> ConnectorError:
         if err.get("field"):
             text = f"{text} (field {err['field']})"
         parts.append(text)
-    return map_http_error(response, ERRORS, vendor_code=errors[0].get("code"), message="; ".join(parts))
+    error = map_http_error(response, ERRORS, vendor_code=errors[0].get("code"), message="; ".join(parts))
+    if error.vendor_code in CONFIGURATION_CODES:
+        error.fault = Fault.CONFIGURATION
+    return error

@@ -58,9 +58,33 @@ def payment_state(order: Mapping[str, Any], prepaid_sources: Sequence[str]) -> s
     return "paid_at_pos"
 
 
+def is_final(order: Mapping[str, Any]) -> bool:
+    """A purchase is recorded when its order is final: COMPLETED (OPEN may change; CANCELED never sold)."""
+    return order.get("state") == "COMPLETED"
+
+
+def unreadable_reason(order: Any) -> str | None:
+    """Why the hub cannot read this order (a field Square always sets is missing or malformed), or None."""
+    if not isinstance(order, Mapping):
+        return f"an order is a JSON object, not {type(order).__name__}"
+    for name in ("id", "updated_at"):
+        if not isinstance(order.get(name), str) or not order.get(name):
+            return f"the order has no {name}"
+    for name in ("updated_at", "closed_at", "created_at"):
+        if order.get(name) is not None:
+            try:
+                parse_rfc3339(order[name])
+            except (TypeError, ValueError, AttributeError):
+                return f"the order's {name} {order[name]!r} is not an RFC 3339 time"
+    return None
+
+
 def purchase(order: Mapping[str, Any], skus: Mapping[str, str],
              prepaid_sources: Sequence[str]) -> PurchaseRecord:
-    """A Square order as a purchase; its lines carry hub skus."""
+    """A Square order as a purchase; its lines carry hub skus (ValueError when it cannot be read)."""
+    reason = unreadable_reason(order)
+    if reason:
+        raise ValueError(reason)
     total = order.get("total_money") or {"amount": 0, "currency": "USD"}
     currency = total.get("currency", "USD")
     lines = []
@@ -111,7 +135,9 @@ def menu_items(catalog: Catalog) -> list[MenuItemData]:
             name = data.get("name", "")
             if len(variations) > 1 and vdata.get("name"):
                 name = f"{name} ({vdata['name']})"
-            sold_out = any(o.get("sold_out") for o in vdata.get("location_overrides") or [])
+            # Sold out by the seller or by stock at some location, or taken off every till by the hub.
+            sold_out = any(o.get("sold_out") for o in vdata.get("location_overrides") or []) or not (
+                variation.get("present_at_all_locations", True) or variation.get("present_at_location_ids"))
             menu.append(MenuItemData(
                 sku=hub_sku(variation),
                 name=name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import uuid
@@ -63,9 +64,50 @@ def _option_price(option: Mapping[str, Any], currency: str) -> tuple[str, str] |
     return str(price), currency
 
 
-def _without_versions(obj: Mapping[str, Any]) -> dict[str, Any]:
-    # Without a version Square applies the write as last-writer-wins, which is what a push means.
-    return {k: v for k, v in obj.items() if k not in {"version", "updated_at", "created_at", "is_deleted"}}
+# What Square's schema marks read-only (plus the write bookkeeping): never sent back in an upsert.
+_NOT_WRITTEN = {
+    "object": {"version", "updated_at", "created_at", "is_deleted"},
+    "item_data": {"description_plaintext"},
+    "item_variation_data": {"ordinal"},
+    "location_override": {"sold_out", "sold_out_valid_until"},
+}
+# A variation the hub made unavailable: on no till. Square ignores writes to the sold-out flag.
+NOWHERE = {"present_at_all_locations": False, "present_at_location_ids": []}
+
+
+def without_versions(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a catalog object as it may be written back: no version (Square then applies the write
+    last-writer-wins, which is what a push means) and none of the fields Square's schema marks read-only."""
+    out = copy.deepcopy({k: v for k, v in obj.items() if k not in _NOT_WRITTEN["object"]})
+    for key in ("item_data", "item_variation_data"):
+        if key in out:
+            out[key] = {k: v for k, v in out[key].items() if k not in _NOT_WRITTEN[key]}
+    vdata = out.get("item_variation_data") or {}
+    if vdata.get("location_overrides"):
+        # An override kept with only its location_id still holds what Square keeps there (a sold-out flag).
+        unwritten = _NOT_WRITTEN["location_override"]
+        vdata["location_overrides"] = [{k: v for k, v in o.items() if k not in unwritten}
+                                       for o in vdata["location_overrides"]]
+    if (out.get("item_data") or {}).get("variations"):
+        out["item_data"]["variations"] = [without_versions(v) for v in out["item_data"]["variations"]]
+    return out
+
+
+def _variation_name(hub_name: str, item_name: str) -> str | None:
+    """The variation's part of a hub name "Item (Variation)", as the import writes it; None otherwise."""
+    prefix = f"{item_name} ("
+    if hub_name.startswith(prefix) and hub_name.endswith(")") and len(hub_name) > len(prefix) + 1:
+        return hub_name[len(prefix):-1]
+    return None
+
+
+def _union(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """Presence at the locations of either (an item is where any of its variations is)."""
+    if first.get("present_at_all_locations", True) or second.get("present_at_all_locations", True):
+        return {"present_at_all_locations": True}
+    ids = dict.fromkeys([*first.get("present_at_location_ids", []),
+                         *second.get("present_at_location_ids", [])])
+    return {"present_at_all_locations": False, "present_at_location_ids": list(ids)}
 
 
 class MenuBatch:
@@ -76,6 +118,7 @@ class MenuBatch:
         self.objects: list[dict[str, Any]] = []
         self._new_categories: dict[str, str] = {}  # lower name -> "#" id
         self._new_lists: dict[str, str] = {}
+        self._items: dict[str, dict[str, Any]] = {}  # item id -> its one ITEM object in this batch
         self._counter = 0
         self._currency = "USD"  # modifier prices take the currency of the item being added
 
@@ -119,42 +162,66 @@ class MenuBatch:
         self.objects.append({"type": "MODIFIER_LIST", "id": list_id, "modifier_list_data": list_data})
         return list_id
 
-    def add(self, item: MenuItemData, presence: dict[str, Any], sold_out_at: list[str] | None) -> None:
-        """Add the ITEM (with this sku's variation) and any category or modifier list it needs."""
+    def add(self, item: MenuItemData, presence: dict[str, Any]) -> None:
+        """Put this sku's variation into its ITEM (one object per item in the batch), changing only
+        the price, availability, locations and what the hub item says; add categories and modifier
+        lists it needs."""
         self._currency = item.currency
         existing_item = self.catalog.items.get(item.sku)
         existing_variation = self.catalog.variations.get(item.sku)
         item_id = existing_item["id"] if existing_item else self._temp_id("item")
-        variation_id = existing_variation["id"] if existing_variation else self._temp_id("variation")
+        obj = self._items.get(item_id)
+        if obj is None:
+            obj = without_versions(existing_item or {})
+            obj.update({"type": "ITEM", "id": item_id, **presence})
+            obj.setdefault("item_data", {}).setdefault("variations", [])
+            self._items[item_id] = obj
+            self.objects.append(obj)
+        else:
+            obj.update(_union(obj, presence))
+        if obj.get("present_at_all_locations"):
+            obj.pop("present_at_location_ids", None)
+        data = obj["item_data"]
+        variation_name = None
+        if len(((existing_item or {}).get("item_data") or {}).get("variations") or []) > 1:
+            # One of several variations: the hub calls it "Item (Variation)"; the Square item keeps its name.
+            variation_name = _variation_name(item.name, data.get("name", ""))
+        else:
+            data["name"] = item.name
+        variation = self._variation(item, existing_variation, item_id, presence)
+        if variation_name:
+            variation["item_variation_data"]["name"] = variation_name
+        data["variations"] = [v for v in data["variations"] if v["id"] != variation["id"]] + [variation]
+        self._describe(data, item)
 
-        vdata = dict((existing_variation or {}).get("item_variation_data") or {})
-        overrides = []
-        for override in vdata.get("location_overrides") or []:
-            # The hub's price is the price everywhere: drop per-location prices and sold-out flags.
-            kept = {k: v for k, v in override.items() if k not in {"price_money", "pricing_type", "sold_out"}}
-            if len(kept) > 1:
-                overrides.append(kept)
-        for location_id in sold_out_at or []:
-            overrides = [o for o in overrides if o.get("location_id") != location_id]
-            overrides.append({"location_id": location_id, "sold_out": True})
+    def _variation(self, item: MenuItemData, existing: Mapping[str, Any] | None, item_id: str,
+                   presence: dict[str, Any]) -> dict[str, Any]:
+        """The ITEM_VARIATION with the hub's price and availability, the rest as Square has it."""
+        variation = without_versions(existing) if existing else {"id": self._temp_id("variation")}
+        for key in ("present_at_all_locations", "present_at_location_ids", "absent_at_location_ids"):
+            variation.pop(key, None)
+        variation.update({"type": "ITEM_VARIATION", **(presence if item.available else NOWHERE)})
+        vdata = variation.setdefault("item_variation_data", {})
+        # The hub's price is the price everywhere: per-location prices go, the rest of each override stays.
+        overrides = [{k: v for k, v in o.items() if k not in {"price_money", "pricing_type"}}
+                     for o in vdata.get("location_overrides") or []]
         vdata.update({
             "item_id": item_id,
             "name": vdata.get("name") or "Regular",
             "pricing_type": "FIXED_PRICING",
             "price_money": {"amount": decimal_to_minor(item.price, item.currency), "currency": item.currency},
-            "location_overrides": overrides,
         })
-        if not (existing_variation and existing_variation["id"] == item.sku):
+        if overrides:
+            vdata["location_overrides"] = overrides
+        if not (existing and existing["id"] == item.sku):
             vdata["sku"] = item.sku  # a variation matched by its catalog id keeps its own sku (or none)
-        variation = {"type": "ITEM_VARIATION", "id": variation_id, **presence, "item_variation_data": vdata}
+        return variation
 
-        data = dict((existing_item or {}).get("item_data") or {})
-        others = [_without_versions(v) for v in data.get("variations") or [] if v["id"] != variation_id]
-        data.update({"name": item.name, "variations": [*others, variation]})
+    def _describe(self, data: dict[str, Any], item: MenuItemData) -> None:
+        """The item's description, category and modifier lists, where the hub item sets them."""
         if item.description is not None:
             data["description"] = item.description
             data.pop("description_html", None)
-            data.pop("description_plaintext", None)
         if item.category:
             data["categories"] = [{"id": self._category(item.category)}]
             data.pop("category_id", None)
@@ -164,8 +231,3 @@ class MenuBatch:
                  "min_selected_modifiers": 1 if m.get("required") else 0,
                  "max_selected_modifiers": m.get("max_selections") or 0}  # 0: no limit
                 for m in item.modifiers]
-        obj = _without_versions(existing_item or {})
-        obj.update({"type": "ITEM", "id": item_id, **presence, "item_data": data})
-        if presence.get("present_at_all_locations"):
-            obj.pop("present_at_location_ids", None)
-        self.objects.append(obj)
