@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.connection_health import reset_backoff
 from hub.connectors import CONNECTORS, connector_class
 from hub.connectors.base import Connector
 from hub.crypto import Vault
@@ -76,6 +77,41 @@ def add_connection(
         poll_interval_seconds=cls.default_poll_interval_seconds or 0,
     )
     session.add(connection)
+    session.flush()
+    return connection
+
+
+def update_connection(
+    session: Session,
+    vault: Vault,
+    connection: Connection,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> Connection:
+    """Rename a connection or replace its settings or credentials (checked like a new connection's).
+
+    New settings or credentials make it due for a poll at once with a fresh backoff, so a connection
+    that needs attention comes back as soon as the fix works (hub.connection_health).
+    """
+    cls = connector_class(connection.type)
+    problems: list[str] = []
+    if cls is not None and config is not None:
+        problems += [f"settings{e}" for e in schema_errors(cls.settings_schema, config)]
+        problems += _outbound_url_problems(cls, config)
+    if cls is not None and credentials is not None:
+        problems += [f"credentials{e}" for e in schema_errors(cls.credentials_schema, credentials)]
+    if problems:
+        raise AdminError("; ".join(problems))
+    if name is not None:
+        connection.name = name
+    if config is not None:
+        connection.config = config
+    if credentials is not None:
+        connection.credentials_encrypted = vault.encrypt_json(credentials) if credentials else None
+    if config is not None or credentials is not None:
+        for column, value in reset_backoff().items():
+            setattr(connection, column, value)
     session.flush()
     return connection
 

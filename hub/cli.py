@@ -169,6 +169,54 @@ def cmd_import_menu(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(f"the POS refused ({exc.kind.value}): {exc.message}") from exc
 
 
+def cmd_quarantine(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """List the records a connection's POS sent that the hub could not read (raw data and reason)."""
+    from hub.models import QuarantinedRecord
+    from hub.quarantine import record_view
+
+    query = select(QuarantinedRecord).where(QuarantinedRecord.connection_id == args.connection)
+    if args.status != "all":
+        query = query.where(QuarantinedRecord.status == args.status)
+    with rt.db.session() as s:
+        rows = s.scalars(query.order_by(QuarantinedRecord.last_seen_at.desc()))
+        return {"records": [record_view(row) for row in rows]}
+
+
+def _record_hub(rt: Runtime, record_id: str) -> str:
+    from hub.models import QuarantinedRecord
+
+    with rt.db.session() as s:
+        hub_id = s.scalar(select(QuarantinedRecord.hub_id).where(QuarantinedRecord.id == record_id))
+    if hub_id is None:
+        raise CliError(f"no quarantined record {record_id}")
+    return hub_id
+
+
+def cmd_replay_quarantined(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Read a quarantined record again (after a fix); its purchase is recorded once."""
+    from hub.quarantine import QuarantineError, replay
+
+    try:
+        outcome = replay(rt.db, rt.vault, _record_hub(rt, args.record_id), args.record_id)
+    except QuarantineError as exc:
+        raise CliError(str(exc)) from exc
+    if outcome is None:  # deleted in between
+        raise CliError(f"no quarantined record {args.record_id}")
+    return {"outcome": outcome.outcome, "detail": outcome.detail, "status": outcome.record["status"]}
+
+
+def cmd_dismiss_quarantined(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Set a quarantined record aside for good."""
+    from hub.quarantine import QuarantineError, dismiss
+
+    hub_id = _record_hub(rt, args.record_id)
+    try:
+        with rt.db.session() as s:
+            return {"id": args.record_id, "status": dismiss(s, hub_id, args.record_id).status}
+    except QuarantineError as exc:
+        raise CliError(str(exc)) from exc
+
+
 def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Make sure a demo hub with a sandbox connection exists and issue a fresh demo key."""
     from hub.demo import ensure_demo
@@ -240,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", cmd_simulate, _simulate_args),
         ("import-menu", cmd_import_menu, _import_menu_args),
         ("test-connection", cmd_test_connection, lambda p: p.add_argument("--connection", required=True)),
+        ("quarantine", cmd_quarantine, _quarantine_args),
+        ("replay-quarantined", cmd_replay_quarantined, lambda p: p.add_argument("record_id")),
+        ("dismiss-quarantined", cmd_dismiss_quarantined, lambda p: p.add_argument("record_id")),
         ("run", cmd_run, _run_args),
         ("scheduler", cmd_scheduler, lambda p: None),
         ("worker", cmd_worker, lambda p: p.add_argument("--burst", action="store_true",
@@ -293,6 +344,11 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
 def _import_menu_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connection", required=True, help="the connection whose POS is the master of the menu")
     p.add_argument("--push", action="store_true", help="then push the imported items to the hub's other POS")
+
+
+def _quarantine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--connection", required=True)
+    p.add_argument("--status", default="open", choices=["open", "replayed", "dismissed", "all"])
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

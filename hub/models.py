@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -107,6 +108,14 @@ class Connection(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Polling health (hub.connection_health): ok, failing, or needs_attention (support must act).
+    health: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Whose fault the last failure was (configuration, vendor, hub); None while healthy.
+    last_fault: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Whether connection_failing was emitted for the current streak (once per streak).
+    failing_announced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -352,3 +361,30 @@ class HookDelivery(Base):
     leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class QuarantinedRecord(Base):
+    """A vendor record a connector could not map: kept raw with the reason until replayed or dismissed.
+
+    Unique per (connection, kind, external_id), so a record seen on every poll is one row; records
+    without an id (NULL) are never merged.
+    """
+
+    __tablename__ = "quarantined_records"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "kind", "external_id"),
+        Index("ix_quarantined_records_hub_status", "hub_id", "status", "last_seen_at"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("qrn"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    raw: Mapped[Any] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | replayed | dismissed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # replays tried
+    purchase_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # once replayed
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

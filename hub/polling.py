@@ -6,6 +6,10 @@ several scheduler processes never poll one connection twice, and the job carries
 token. Each page of purchases is committed together with the cursor that follows it, so a crash
 or error never skips purchases, and a POS that was unreachable for hours is caught up page by
 page on its return.
+
+A record the connector cannot map is quarantined in its page's transaction (hub.quarantine), so one
+unreadable order never stalls the connection. After each poll the connection's health, its next
+delay and its connection_failing / connection_recovered events follow hub.connection_health.
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from hub.connection_health import after_failure, after_success, failure_delay
 from hub.connectors import build_connector
 from hub.connectors.base import Capability, ConnectorError, ErrorKind, LocationStatus
 from hub.db import Database
+from hub.events import emit
 from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection, Location, utcnow
 from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
+from hub.quarantine import quarantine, settle_recorded
 from hub.refs import locations_by_external_id
 from hub.runtime import Runtime, get_runtime
 from hub.work.backoff import Backoff
+from hub.work.failures import Fault
 from hub.work.kind import Lease, WorkKind
 from hub.work.leases import holding, settle
 from hub.work.queueing import mark_due, sweep
@@ -135,7 +143,9 @@ def poll_connection(connection_id: str, token: str) -> None:
             connector = build_connector(connection, rt.vault)
         except Exception as exc:  # noqa: BLE001 - unknown type or undecryptable credentials
             connector = None
-            setup_error = ConnectorError(ErrorKind.PERMANENT, f"cannot build the connector: {exc}")
+            # Unknown type, refused settings, credentials the keys cannot decrypt: support must act.
+            setup_error = ConnectorError(ErrorKind.PERMANENT, f"cannot build the connector: {exc}",
+                                         fault=Fault.CONFIGURATION)
     if connector is None:
         _finish(db, lease, error=setup_error)
         return
@@ -160,7 +170,8 @@ def poll_connection(connection_id: str, token: str) -> None:
         return
     except Exception as exc:  # noqa: BLE001 - a bug in one connector must not stop the others' polls
         log.exception("poll of %s failed", connection_id)
-        _finish(db, lease, error=ConnectorError(ErrorKind.TRANSIENT, f"internal error: {exc}"))
+        bug = ConnectorError(ErrorKind.TRANSIENT, f"internal error: {exc}", fault=Fault.HUB)
+        _finish(db, lease, error=bug)
         return
     _finish(db, lease)
 
@@ -173,7 +184,10 @@ def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noq
         with db.session() as session:
             connection = session.get(Connection, connection_id)
             if page.purchases:
-                record_purchases(session, connection, page.purchases, create_locations=True)
+                recorded = record_purchases(session, connection, page.purchases, create_locations=True)
+                settle_recorded(session, connection, {r.external_id: r.purchase_id for r in recorded})
+            # Unreadable records are kept with the page, so the cursor moves past them and none is lost.
+            quarantine(session, connection, page.unreadable)
             # Saved in the same transaction as the purchases it covers.
             if page.next_cursor is not None:
                 connection.poll_cursor = page.next_cursor
@@ -182,20 +196,26 @@ def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noq
 
 
 def _finish(db: Database, lease: Lease, error: ConnectorError | None = None) -> None:
-    """Release the claim if still ours, due again after the interval (or the backoff, after an error)."""
+    """Release the claim if still ours: due again after the interval (or the failure policy's delay), with
+    the connection's health and its failing / recovered event written in the same transaction."""
     now = utcnow()
     with db.session() as session:
         connection = session.get(Connection, lease.item_id)
         if connection is None:
             return  # deleted while it was polled
-        interval = connection.poll_interval_seconds
         if error is None:
-            delay = interval
+            delay, verdict = connection.poll_interval_seconds, after_success(connection, now)
         else:
             log.warning("poll of %s failed: %s", lease.item_id, error)
-            delay = POLLS.backoff.delay(error.kind, error.retry_after, at_least=interval)
-        released = settle(session, POLLS, lease, next_poll_at=now + timedelta(seconds=delay),
-                          last_error=None if error is None else str(error)[:2000])
+            delay = failure_delay(connection, error, POLLS.backoff)
+            verdict = after_failure(connection, error, now)
+        due = now + timedelta(seconds=delay)
+        released = settle(session, POLLS, lease, next_poll_at=due, **verdict.values)
         # Not ours any more: another scheduler re-claimed it after our lease ran out, and its poll reports.
-        if released and error is None:
+        if not released:
+            return
+        if verdict.event is not None:
+            name, payload = verdict.event
+            emit(session, connection.hub_id, name, payload, connection_id=connection.id)
+        if error is None:
             record_contact(session, connection, now)

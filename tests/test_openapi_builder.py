@@ -61,6 +61,7 @@ EXTRA_ENDPOINTS = {
     ("get", "/v1/admin/connections"),
     ("post", "/v1/admin/connections"),
     ("get", "/v1/admin/connections/{connection_id}"),
+    ("patch", "/v1/admin/connections/{connection_id}"),
     ("post", "/v1/admin/connections/{connection_id}/test"),
     ("post", "/v1/admin/connections/{connection_id}/poll"),
     ("post", "/v1/admin/connections/{connection_id}/simulate"),
@@ -68,6 +69,13 @@ EXTRA_ENDPOINTS = {
     ("get", "/v1/admin/keys"),
     ("post", "/v1/admin/keys"),
     ("delete", "/v1/admin/keys/{key_id}"),
+    ("get", "/v1/admin/quarantine"),
+    ("get", "/v1/admin/quarantine/{record_id}"),
+    ("post", "/v1/admin/quarantine/{record_id}/replay"),
+    ("post", "/v1/admin/quarantine/{record_id}/dismiss"),
+    # The polling failure policy's triggers (issue 11), beyond the design's four.
+    ("get", "/v1/triggers/connection_failing"),
+    ("get", "/v1/triggers/connection_recovered"),
 }
 
 

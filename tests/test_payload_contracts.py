@@ -22,6 +22,8 @@ from hub.purchases import record_purchases
 from hub.runtime import get_runtime
 from hub.schemas import validate
 from tests.conftest import Tenant
+from tests.scripted_pos import add_scripted, registered
+from tests.scripted_pos import poll as poll_connection
 from tests.test_hooks_delivery import Receiver, subscribe
 from tests.test_triggers_poll import count, record, sale
 from triggers import get_trigger
@@ -67,6 +69,16 @@ def _location_reported(tenant: Tenant, *states: bool) -> None:
             report_location(s, connection, s.get(Location, tenant.location_ids[0]), online=online)
 
 
+def _polls(tenant: Tenant, *answers: str) -> None:
+    rt = get_runtime()
+    with registered():
+        connection_id = add_scripted(rt, tenant.hub_id, answer=answers[0])
+        for answer in answers:
+            with rt.db.session() as s:
+                s.get(Connection, connection_id).config = {"answer": answer}
+            poll_connection(rt, connection_id)
+
+
 # (trigger, producer, what one of the items it builds must show: the variant this row exercises)
 PRODUCERS = [
     pytest.param("new_purchase", lambda t: record(t, sale("T-1")), {"customer_key": "loyalty-42"},
@@ -87,6 +99,10 @@ PRODUCERS = [
                  {"scope": "location", "reason": "reported_inactive"}, id="location-reported-inactive"),
     pytest.param("pos_online", lambda t: _location_reported(t, False, True), {"scope": "location"},
                  id="location-active-again"),
+    pytest.param("connection_failing", lambda t: _polls(t, "revoked"),
+                 {"fault": "configuration", "needs_attention": True}, id="revoked-token"),
+    pytest.param("connection_recovered", lambda t: _polls(t, "revoked", "ok"), {"consecutive_failures": 1},
+                 id="token-renewed"),
 ]
 
 

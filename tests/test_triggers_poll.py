@@ -13,6 +13,8 @@ from hub.purchases import record_purchases
 from hub.runtime import get_runtime
 from hub.schemas import schema, validate
 from tests.conftest import build_tenant
+from tests.scripted_pos import add_scripted, registered
+from tests.scripted_pos import poll as poll_connection
 from triggers import TRIGGERS
 
 
@@ -81,6 +83,12 @@ def test_every_kind_of_payload_matches_its_output_schema(backend_client, backend
         con = s.get(Connection, backend_tenant.connection_id)
         loc = s.get(Location, backend_tenant.location_ids[0])
         report_location(s, con, loc, online=True)
+    with registered():  # a POS that revokes the hub's token, then takes a new one
+        scripted = add_scripted(rt, backend_tenant.hub_id, answer="revoked")
+        poll_connection(rt, scripted)
+        with rt.db.session() as s:
+            s.get(Connection, scripted).config = {"answer": "ok"}
+        poll_connection(rt, scripted)
     for spec in TRIGGERS:
         items = poll(backend_client, backend_tenant, spec.name)
         assert items, spec.name

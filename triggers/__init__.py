@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from triggers.base import TriggerSpec
+from triggers.connection_failing import TRIGGER as CONNECTION_FAILING
+from triggers.connection_recovered import TRIGGER as CONNECTION_RECOVERED
 from triggers.low_stock import TRIGGER as LOW_STOCK
 from triggers.new_purchase import TRIGGER as NEW_PURCHASE
 from triggers.pos_offline import TRIGGER as POS_OFFLINE
@@ -13,6 +15,8 @@ TRIGGERS: list[TriggerSpec] = [
     LOW_STOCK,
     POS_OFFLINE,
     POS_ONLINE,
+    CONNECTION_FAILING,
+    CONNECTION_RECOVERED,
 ]
 
 

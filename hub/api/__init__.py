@@ -11,6 +11,7 @@ from hub.api.hooks import blueprint as hooks_blueprint
 from hub.api.lookups import blueprint as lookups_blueprint
 from hub.api.me import blueprint as me_blueprint
 from hub.api.pos import blueprint as pos_blueprint
+from hub.api.quarantine import blueprint as quarantine_blueprint
 from hub.api.triggers import blueprint as triggers_blueprint
 from hub.api.webhooks import blueprint as webhooks_blueprint
 
@@ -25,4 +26,5 @@ BLUEPRINTS: list[Blueprint] = [
     pos_blueprint,
     webhooks_blueprint,
     admin_blueprint,
+    quarantine_blueprint,
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from hub.admin import AdminError, add_connection
+from hub.admin import AdminError, add_connection, update_connection
 from hub.auth import current_principal
 from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
@@ -17,6 +17,7 @@ from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.menu_import import import_menu
 from hub.models import ApiKey, Connection
 from hub.polling import poll_now
+from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
 from hub.schemas import schema
@@ -40,6 +41,11 @@ def connection_view(con: Connection) -> dict[str, Any]:
         "last_contact_at": con.last_contact_at.isoformat() if con.last_contact_at else None,
         "last_error": con.last_error,
         "poll_interval_seconds": con.poll_interval_seconds,
+        "health": con.health,
+        "failing_since": iso(con.failing_since),
+        "consecutive_failures": con.consecutive_failures,
+        "last_fault": con.last_fault,
+        "next_poll_at": iso(con.next_poll_at),
         "created_at": con.created_at.isoformat(),
     }
 
@@ -108,6 +114,26 @@ def get_connection(connection_id: str) -> Response:
     """One connection of this hub."""
     with get_runtime().db.session() as s:
         return jsonify(connection_view(_own_connection(s, connection_id)))
+
+
+@blueprint.patch("/v1/admin/connections/<connection_id>")
+@Endpoint(
+    operation_id="admin_update_connection", summary="Change a connection", tag=TAG, scopes=ADMIN,
+    description=schema("admin/connection.update.input.json")["description"],
+    request="admin/connection.update.input.json", response="admin/connection.json",
+    path_params=_CONNECTION_ID, errors=(404,), response_description="The connection, changed.",
+)
+def change_connection(connection_id: str) -> Response:
+    """Rename a connection or replace its settings or credentials (a fix is polled at once)."""
+    body = validated_body("admin/connection.update.input.json")
+    rt = get_runtime()
+    try:
+        with rt.db.session() as s:
+            con = update_connection(s, rt.vault, _own_connection(s, connection_id), body.get("name"),
+                                    body.get("config"), body.get("credentials"))
+            return jsonify(connection_view(con))
+    except AdminError as exc:
+        raise ProblemError(422, str(exc), errors=[{"path": "", "message": str(exc)}]) from exc
 
 
 @blueprint.post("/v1/admin/connections/<connection_id>/test")

@@ -62,7 +62,8 @@ def connection_choice(connection: Connection) -> dict[str, Any]:
     simulated = bool(cls and cls.simulated)
     return {"id": connection.id, "name": f"{connection.name} (simulated)" if simulated else connection.name,
             "type": connection.type, "status": connection.status,
-            "last_contact_at": iso(connection.last_contact_at), "simulated": simulated}
+            "last_contact_at": iso(connection.last_contact_at), "health": connection.health,
+            "simulated": simulated}
 
 
 def menu_item_choice(item: MenuItem) -> dict[str, Any]:

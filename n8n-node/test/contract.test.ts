@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import { couponFrom, menuItemFrom } from '../nodes/PosHub/PosHub.node';
+import { EVENTS, LOCATION_EVENTS, SKU_EVENTS } from '../nodes/PosHubTrigger/PosHubTrigger.node';
 import { fakeContext } from './context';
 
 // The hub's JSON Schema contracts, beside this package in the repository.
@@ -47,5 +48,26 @@ test('the package lists the compiled credential and nodes for n8n to load', () =
 	const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8'));
 	for (const file of [...pkg.n8n.credentials, ...pkg.n8n.nodes]) {
 		assert.ok(existsSync(resolve(__dirname, '..', '..', file)), `${file} is built`);
+	}
+});
+
+const titleCase = (text: string) => text.replace(/\b([a-z])/g, (m) => m.toUpperCase());
+const triggerNames = () =>
+	readdirSync(resolve(SCHEMAS, 'triggers'))
+		.filter((file) => file.endsWith('.output.json'))
+		.map((file) => file.replace(/\.output\.json$/, ''));
+
+test('the trigger node offers every trigger of the contracts, labelled with its title', here, () => {
+	assert.deepEqual(EVENTS.map((event) => event.value).sort(), triggerNames().sort());
+	for (const event of EVENTS) {
+		assert.equal(event.name, titleCase(schema(`triggers/${event.value}.output.json`).title), event.value);
+	}
+});
+
+test('the trigger node sends only the filters each trigger declares', here, () => {
+	for (const { value } of EVENTS) {
+		const declared = Object.keys(schema(`triggers/${value}.filters.json`).properties);
+		const sent = ['connection_id', ...(LOCATION_EVENTS.includes(value) ? ['location_id'] : []), ...(SKU_EVENTS.includes(value) ? ['sku'] : [])];
+		assert.deepEqual(sent.filter((name) => !declared.includes(name)), [], value);
 	}
 });

@@ -109,3 +109,10 @@ test('the SKU filter is only sent for triggers that know SKUs', async () => {
 	await poll(ctx);
 	assert.deepEqual(ctx.requests[0].qs, { location_id: 'loc_1', limit: 1 });
 });
+
+test('the location filter is only sent for triggers that happen at a location', async () => {
+	const ctx = fakeContext({ params: { ...params, event: 'connection_failing', connectionId: 'con_1' }, answers: [{ statusCode: 200, body: [] }] });
+	await poll(ctx);
+	assert.equal(ctx.requests[0].url, '/v1/triggers/connection_failing');
+	assert.deepEqual(ctx.requests[0].qs, { connection_id: 'con_1', limit: 1 });
+});

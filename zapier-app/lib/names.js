@@ -8,6 +8,8 @@ const TRIGGER_NOUNS = {
   low_stock: 'Stock Alert',
   pos_offline: 'Outage',
   pos_online: 'Recovery',
+  connection_failing: 'Failing Connection',
+  connection_recovered: 'Recovered Connection',
 };
 
 /** "POS back online" → "POS Back Online", keeping words that are already capitalised. */

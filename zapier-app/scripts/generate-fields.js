@@ -12,7 +12,7 @@ const path = require('path');
 const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
 const OUTPUT_FILE = path.resolve(__dirname, '..', 'generated', 'fields.json');
 
-const TRIGGERS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online'];
+const TRIGGERS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online', 'connection_failing', 'connection_recovered'];
 const ACTIONS = ['update_menu', 'publish_coupon'];
 const LOOKUPS = ['location', 'connection', 'menu_item', 'coupon'];
 

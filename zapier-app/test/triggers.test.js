@@ -18,7 +18,7 @@ test('the polling trigger asks for the newest events with the chosen filters', a
 });
 
 test('every event trigger has a polling and an instant variant', () => {
-  for (const name of ['new_purchase', 'low_stock', 'pos_offline', 'pos_online']) {
+  for (const name of ['new_purchase', 'low_stock', 'pos_offline', 'pos_online', 'connection_failing', 'connection_recovered']) {
     expect(App.triggers[name].operation.type).toBe('polling');
     expect(App.triggers[`${name}_instant`].operation.type).toBe('hook');
   }

@@ -13,18 +13,25 @@ interface Cursor {
 	watching?: string;
 }
 
-const EVENTS = [
+// Labels are the trigger contracts' titles, title-cased (test/contract.test.ts holds them to schemas/triggers/).
+export const EVENTS = [
 	{ name: 'New Purchase', value: 'new_purchase', description: 'Once for every purchase made at any POS' },
 	{ name: 'Low Stock', value: 'low_stock', description: 'When the stock of an item at a location falls to or below its threshold' },
 	{ name: 'POS Offline', value: 'pos_offline', description: 'When a POS connection or location has not been heard from for its offline window' },
 	{ name: 'POS Back Online', value: 'pos_online', description: 'When a POS that was offline is heard from again' },
+	{ name: 'Connection Failing', value: 'connection_failing', description: 'When the hub cannot poll a POS connection (once per failing streak)' },
+	{ name: 'Connection Recovered', value: 'connection_recovered', description: 'When a POS connection reported failing is polled successfully again' },
 ];
+
+// The events that happen at a location, and those about a menu item: only they take those filters.
+export const LOCATION_EVENTS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online'];
+export const SKU_EVENTS = ['new_purchase', 'low_stock'];
 
 const filtersOf = (ctx: IPollFunctions, event: string): IDataObject => {
 	const filters: IDataObject = {};
-	const locationId = ctx.getNodeParameter('locationId', '') as string;
+	const locationId = LOCATION_EVENTS.includes(event) ? (ctx.getNodeParameter('locationId', '') as string) : '';
 	const connectionId = ctx.getNodeParameter('connectionId', '') as string;
-	const sku = ['new_purchase', 'low_stock'].includes(event) ? (ctx.getNodeParameter('sku', '') as string) : '';
+	const sku = SKU_EVENTS.includes(event) ? (ctx.getNodeParameter('sku', '') as string) : '';
 	if (locationId) filters.location_id = locationId;
 	if (connectionId) filters.connection_id = connectionId;
 	if (sku) filters.sku = sku;
@@ -55,7 +62,7 @@ export class PosHubTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["event"]}}',
-		description: 'Starts the workflow on purchases, low stock and POS outages reported by the POS Hub',
+		description: 'Starts the workflow on purchases, low stock, POS outages and failing connections reported by the POS Hub',
 		defaults: { name: 'POS Hub Trigger' },
 		credentials: [{ name: 'posHubApi', required: true }],
 		polling: true,
@@ -76,6 +83,7 @@ export class PosHubTrigger implements INodeType {
 				type: 'options',
 				typeOptions: { loadOptionsMethod: 'getLocations' },
 				default: '',
+				displayOptions: { show: { event: LOCATION_EVENTS } },
 				description:
 					'Only events at this location; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
@@ -94,7 +102,7 @@ export class PosHubTrigger implements INodeType {
 				type: 'options',
 				typeOptions: { loadOptionsMethod: 'getMenuItems' },
 				default: '',
-				displayOptions: { show: { event: ['new_purchase', 'low_stock'] } },
+				displayOptions: { show: { event: SKU_EVENTS } },
 				description:
 					'Only events about this SKU; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
