@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.models import ActionRun
+from hub.models import ActionRun, Hub
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class ActionSpec:
     # run(session, hub_id, body already valid against input_schema) -> the new ActionRun, with its
     # catalog change and deliveries added to session; raises hub.errors.ProblemError (422) on bad input.
     run: Callable[[Session, str, dict[str, Any]], ActionRun]
+    # prepare(hub, body as received) -> the body to validate: what the tools send made explicit (a price
+    # without currency in the hub's currency, a time without offset in the hub's zone, "" as clear).
+    prepare: Callable[[Hub, Any], Any] | None = None
 
     def sample(self) -> Any:
         """The output schema's first example."""

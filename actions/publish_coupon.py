@@ -8,10 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.base import ActionSpec
-from hub.catalog import catalog_currencies, parse_time, unknown_location_errors, upsert_coupon
+from hub.catalog import (
+    catalog_currencies,
+    empty_as_null,
+    local_time_in_utc,
+    parse_time,
+    unknown_location_errors,
+    upsert_coupon,
+    with_currency,
+)
 from hub.deliveries import create_deliveries, target_connections
 from hub.errors import validation_error
-from hub.models import ActionRun, MenuItem
+from hub.models import ActionRun, Hub, MenuItem
 
 
 def _error(path: str, message: str) -> dict[str, str]:
@@ -60,6 +68,19 @@ def run(session: Session, hub_id: str, body: dict[str, Any]) -> ActionRun:
     return action_run
 
 
+def prepare(hub: Hub, body: Any) -> Any:
+    """Empty validity times mean none; times without offset are in the hub's time zone; an amount off
+    without currency is in the hub's currency."""
+    body = empty_as_null(body, ("valid_from", "valid_until"))
+    if not isinstance(body, dict):
+        return body
+    body = {k: local_time_in_utc(v, hub.timezone) if k in ("valid_from", "valid_until") else v
+            for k, v in body.items()}
+    if "amount_off" in body:
+        body["amount_off"] = with_currency(body["amount_off"], hub.currency)
+    return body
+
+
 ACTION = ActionSpec(
     name="publish_coupon",
     title="Publish coupon",
@@ -69,4 +90,5 @@ ACTION = ActionSpec(
     input_schema="actions/publish_coupon.input.json",
     output_schema="actions/publish_coupon.output.json",
     run=run,
+    prepare=prepare,
 )

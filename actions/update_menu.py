@@ -7,10 +7,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from actions.base import ActionSpec
-from hub.catalog import catalog_currencies, items_by_sku, unknown_location_errors, upsert_menu_items
+from hub.catalog import (
+    catalog_currencies,
+    empty_as_null,
+    items_by_sku,
+    unknown_location_errors,
+    upsert_menu_items,
+    with_currency,
+)
 from hub.deliveries import create_deliveries, target_connections
 from hub.errors import validation_error
-from hub.models import ActionRun
+from hub.models import ActionRun, Hub
 
 
 def _error(path: str, message: str) -> dict[str, str]:
@@ -89,6 +96,22 @@ def run(session: Session, hub_id: str, body: dict[str, Any]) -> ActionRun:
     return action_run
 
 
+CLEARABLE = ("description", "category", "image_url")
+
+
+def prepare(hub: Hub, body: Any) -> Any:
+    """Empty descriptions, categories and image URLs mean clear; a price without currency is in the hub's."""
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return body
+    items = []
+    for item in body["items"]:
+        item = empty_as_null(item, CLEARABLE)
+        if isinstance(item, dict) and "price" in item:
+            item = {**item, "price": with_currency(item["price"], hub.currency)}
+        items.append(item)
+    return {**body, "items": items}
+
+
 ACTION = ActionSpec(
     name="update_menu",
     title="Update menu",
@@ -98,4 +121,5 @@ ACTION = ActionSpec(
     input_schema="actions/update_menu.input.json",
     output_schema="actions/update_menu.output.json",
     run=run,
+    prepare=prepare,
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
@@ -28,12 +30,51 @@ def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
     ]
 
 
-def create_hub(session: Session, name: str) -> Hub:
-    """Create a hub (one customer account)."""
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_CURRENCY = "EUR"
+
+
+def check_timezone(name: str) -> str:
+    """The IANA time zone name, or AdminError saying what is wrong."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        message = f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin or UTC"
+        raise AdminError(message) from None
+    return name
+
+
+def check_currency(code: str) -> str:
+    """The ISO 4217 currency code, or AdminError."""
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise AdminError(f"currency {code!r} must be a three-letter ISO 4217 code in capitals, such as EUR")
+    return code
+
+
+def create_hub(session: Session, name: str, timezone: str = DEFAULT_TIMEZONE,
+               currency: str = DEFAULT_CURRENCY) -> Hub:
+    """Create a hub (one customer account) with its time zone and currency."""
     if not name.strip():
         raise AdminError("a hub needs a name")
-    hub = Hub(name=name.strip(), event_seq=0)
+    hub = Hub(name=name.strip(), event_seq=0, timezone=check_timezone(timezone),
+              currency=check_currency(currency))
     session.add(hub)
+    session.flush()
+    return hub
+
+
+def update_hub(session: Session, hub_id: str, name: str | None = None, timezone: str | None = None,
+               currency: str | None = None) -> Hub:
+    """Change a hub's name, time zone or currency (None: unchanged)."""
+    hub = get_hub(session, hub_id)
+    if name is not None:
+        if not name.strip():
+            raise AdminError("a hub needs a name")
+        hub.name = name.strip()
+    if timezone is not None:
+        hub.timezone = check_timezone(timezone)
+    if currency is not None:
+        hub.currency = check_currency(currency)
     session.flush()
     return hub
 

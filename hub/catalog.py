@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,6 +119,35 @@ def parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+
+
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?", re.ASCII)
+
+
+def local_time_in_utc(value: Any, zone: str) -> Any:
+    """A date and time without offset (as n8n's date picker sends it) read in the IANA zone, as RFC 3339 UTC;
+    any other value unchanged (the schema then judges it)."""
+    if not isinstance(value, str) or not _LOCAL_TIME.fullmatch(value):
+        return value
+    try:
+        local = datetime.fromisoformat(value.upper()).replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        return value
+    return local.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def with_currency(money: Any, currency: str) -> Any:
+    """An amount sent without currency, in this currency; anything else unchanged."""
+    if isinstance(money, dict) and "currency" not in money:
+        return {**money, "currency": currency}
+    return money
+
+
+def empty_as_null(body: Any, names: tuple[str, ...]) -> Any:
+    """The body with these fields' empty strings as null (clear), for forms that cannot send null."""
+    if not isinstance(body, dict):
+        return body
+    return {k: None if k in names and isinstance(v, str) and not v.strip() else v for k, v in body.items()}
 
 
 # ---------- public shapes ----------

@@ -10,7 +10,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hub.admin import AdminError, add_connection, add_location, create_hub
+from hub.admin import (
+    DEFAULT_CURRENCY,
+    DEFAULT_TIMEZONE,
+    AdminError,
+    add_connection,
+    add_location,
+    create_hub,
+    update_hub,
+)
 from hub.config import Settings
 from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.models import ApiKey, Connection, Hub, Location
@@ -42,8 +50,17 @@ def cmd_init_db(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
 def cmd_create_hub(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Create a hub."""
     with rt.db.session() as s:
-        hub = create_hub(s, args.name)
-        return {"id": hub.id, "name": hub.name}
+        hub = create_hub(s, args.name, args.timezone, args.currency)
+        return {"id": hub.id, "name": hub.name, "timezone": hub.timezone, "currency": hub.currency}
+
+
+def cmd_set_hub(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Change a hub's name, time zone or currency."""
+    if args.name is None and args.timezone is None and args.currency is None:
+        raise CliError("nothing to change: give --name, --timezone or --currency")
+    with rt.db.session() as s:
+        hub = update_hub(s, args.hub, args.name, args.timezone, args.currency)
+        return {"id": hub.id, "name": hub.name, "timezone": hub.timezone, "currency": hub.currency}
 
 
 def cmd_create_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
@@ -276,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     commands: list[tuple[str, Callable[..., dict[str, Any]], Callable[[argparse.ArgumentParser], None]]] = [
         ("init-db", cmd_init_db, lambda p: None),
-        ("create-hub", cmd_create_hub, lambda p: p.add_argument("name")),
+        ("create-hub", cmd_create_hub, _create_hub_args),
+        ("set-hub", cmd_set_hub, _set_hub_args),
         ("create-key", cmd_create_key, _create_key_args),
         ("revoke-key", cmd_revoke_key, _revoke_key_args),
         ("add-connection", cmd_add_connection, _add_connection_args),
@@ -302,6 +320,26 @@ def build_parser() -> argparse.ArgumentParser:
         add_args(p)
         p.set_defaults(handler=handler)
     return parser
+
+
+def _hub_setting_args(p: argparse.ArgumentParser, default: bool) -> None:
+    p.add_argument("--timezone", default=DEFAULT_TIMEZONE if default else None,
+                   help="IANA time zone of times sent without offset, e.g. Europe/Berlin"
+                   + (f" (default {DEFAULT_TIMEZONE})" if default else ""))
+    p.add_argument("--currency", default=DEFAULT_CURRENCY if default else None,
+                   help="ISO 4217 currency of prices sent without one" + (f" (default {DEFAULT_CURRENCY})"
+                                                                          if default else ""))
+
+
+def _create_hub_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    _hub_setting_args(p, default=True)
+
+
+def _set_hub_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("hub")
+    p.add_argument("--name")
+    _hub_setting_args(p, default=False)
 
 
 def _create_key_args(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
+from hub.action_callbacks.kind import add_callback, callback_view, rearm, wake_on_commit
 from hub.catalog import Diff, coupon_diff, menu_diff, record_accepted
 from hub.connectors import build_connector, connector_class
 from hub.connectors.base import Capability, ConnectorError
@@ -92,15 +93,25 @@ def create_deliveries(session: Session, run: ActionRun, connections: list[Connec
         session.add(delivery)
         deliveries.append(delivery)
     session.flush()
-    enqueue_on_commit(session, get_runtime().queue, ACTION_DELIVERIES,
-                      [d.id for d in deliveries if d.status == PENDING])
+    queue = get_runtime().queue
+    enqueue_on_commit(session, queue, ACTION_DELIVERIES, [d.id for d in deliveries if d.status == PENDING])
+    if run.input.get("callback_url"):
+        # A run whose deliveries were all skipped has ended already: its callback goes at once.
+        add_callback(session, run, run.input["callback_url"])
+        wake_on_commit(session, queue, run.id)
     return deliveries
 
 
 def redrive_dead(session: Session, run: ActionRun) -> list[str]:
-    """Make the run's dead deliveries pending again with fresh retries; their jobs run after commit."""
-    return revive(session, get_runtime().queue, ACTION_DELIVERIES, Delivery.action_run_id == run.id,
-                  Delivery.hub_id == run.hub_id, now=utcnow())
+    """Make the run's dead deliveries pending again with fresh retries; their jobs run after commit.
+
+    A run re-driven calls back again (if it has a callback URL) once it has ended again.
+    """
+    revived = revive(session, get_runtime().queue, ACTION_DELIVERIES, Delivery.action_run_id == run.id,
+                     Delivery.hub_id == run.hub_id, now=utcnow())
+    if revived:
+        rearm(session, run.id)
+    return revived
 
 
 # ---------- the job ----------
@@ -135,6 +146,23 @@ def run_delivery(delivery_id: str) -> str:
         lease = claim(session, delivery_id)
     if lease is None:
         return "not_claimed"
+    outcome = _finish(rt, lease)
+    if outcome in (SUCCEEDED, "skipped", "dead"):
+        _wake_callback(rt, delivery_id)
+    return outcome
+
+
+def _wake_callback(rt: Runtime, delivery_id: str) -> None:
+    """Once the delivery's outcome is committed, its run's callback goes if the run has ended."""
+    with rt.db.session() as session:
+        run_id = session.scalar(select(Delivery.action_run_id).where(Delivery.id == delivery_id))
+        if run_id is not None:
+            wake_on_commit(session, rt.queue, run_id)
+
+
+def _finish(rt: Runtime, lease: Lease) -> str:
+    """Attempt the push and record its outcome."""
+    delivery_id = lease.item_id
     try:
         return _attempt(rt, lease)
     except ConnectorError as exc:
@@ -231,6 +259,7 @@ def run_payload(session: Session, run: ActionRun) -> dict[str, Any]:
             "next_attempt_at": iso(d.next_attempt_at) if d.status == "pending" else None,
             "changes": int(d.payload.get("changes", 0)),
         } for d, name in rows],
+        "callback": callback_view(session, run.id),
     }
 
 

@@ -52,6 +52,7 @@ class Endpoint:
     # (name, "file.json#/properties/<name>", description of what the parameter does here).
     params: tuple[tuple[str, str, str], ...] = ()
     lookup: bool = False  # takes the q search parameter
+    paged: bool = False  # takes the cursor parameter and answers X-Next-Cursor and Link while more follow
     idempotent: bool = False  # accepts an Idempotency-Key header
     etag: bool = False  # answers 304 to If-None-Match
     # Errors beyond those the builder infers (auth from scopes, body from request, 409 from idempotent).

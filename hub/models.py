@@ -65,6 +65,12 @@ class Hub(Base):
     name: Mapped[str] = mapped_column(String(200))
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
     offline_window_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    # Local times sent without an offset (a coupon's validity) are read in this IANA time zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The ISO 4217 currency of a price sent without one.
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    # The Standard Webhooks secret signing action outcome callbacks (made when first needed).
+    callback_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Bumped under a row lock by every event insert, so event ids commit in order per hub.
     event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -279,6 +285,29 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ActionCallback(Base):
+    """A run's outcome POSTed to its callback URL once all its deliveries ended (hub.action_callbacks).
+
+    status: waiting (for the run to end), then pending / in_progress / succeeded / dead as leased work.
+    """
+
+    __tablename__ = "action_callbacks"
+    __table_args__ = (Index("ix_action_callbacks_due", "status", "next_attempt_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("acb"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    action_run_id: Mapped[str] = mapped_column(ForeignKey("action_runs.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -179,6 +179,8 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
         )
     if endpoint.lookup:
         params.append({"$ref": "#/components/parameters/q"})
+    if endpoint.paged:
+        params.append({"$ref": "#/components/parameters/cursor"})
     if endpoint.idempotent:
         params.append({"$ref": "#/components/parameters/Idempotency-Key"})
     if endpoint.etag:
@@ -220,6 +222,9 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         success["content"] = {"application/json": {"schema": endpoint.inline_response}}
     if endpoint.etag:
         success["headers"] = {"ETag": {"$ref": "#/components/headers/ETag"}}
+    if endpoint.paged:
+        success["headers"] = {"X-Next-Cursor": {"$ref": "#/components/headers/X-Next-Cursor"},
+                              "Link": {"$ref": "#/components/headers/Link"}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     if endpoint.etag:
         responses["304"] = {
@@ -264,6 +269,14 @@ def _shared_components() -> dict[str, Any]:
                 "answer again and changes nothing more. The same key with another body is refused with 409.",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
             },
+            "cursor": {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "Where the page starts: the X-Next-Cursor of the previous page (opaque; leave "
+                "it out for the first page). A cursor that is not one is refused with 422.",
+                "schema": {"type": "string", "maxLength": 1000},
+            },
             "If-None-Match": {
                 "name": "If-None-Match",
                 "in": "header",
@@ -274,6 +287,16 @@ def _shared_components() -> dict[str, Any]:
         },
         "headers": {
             "ETag": {"description": "The version tag of this answer.", "schema": {"type": "string"}},
+            "X-Next-Cursor": {
+                "description": "Present while more entries follow this page: pass it as cursor to get the "
+                "next page (opaque). Absent on the last page.",
+                "schema": {"type": "string"},
+            },
+            "Link": {
+                "description": "The next page's address, as <url>; rel=\"next\" (RFC 8288); absent on the "
+                "last page.",
+                "schema": {"type": "string"},
+            },
             "Retry-After": {
                 "description": "How many seconds to wait before retrying.",
                 "schema": {"type": "integer", "minimum": 0},

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hub.action_callbacks.kind import ACTION_CALLBACKS
 from hub.callbacks import purge_old_callback_events
 from hub.deliveries import ACTION_DELIVERIES
 from hub.hooks.kind import HOOK_DELIVERIES
@@ -46,6 +47,7 @@ def registered_sweeps() -> list[Sweep]:
         Sweep("hook_deliveries", 5, _queueing(HOOK_DELIVERIES)),
         Sweep("polls", 2, _queueing(POLLS)),
         Sweep("deliveries", 5, _queueing(ACTION_DELIVERIES)),
+        Sweep("action_callbacks", 5, _queueing(ACTION_CALLBACKS)),
         Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
         Sweep("callback_events", 3600, lambda rt: purge_old_callback_events(rt.db)),
     ]

@@ -135,7 +135,7 @@ class Harness:
 
         settings = self.rt.settings
         return {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url or "",
-                "HUB_SECRET_KEYS": TEST_SECRET}
+                "HUB_SECRET_KEYS": TEST_SECRET, "HUB_TEST_RQ_QUEUE": self.queue_name or "hub"}
 
     def worker_command(self, *flags: str) -> list[str]:
         """`rq worker` on this harness's queue, knowing the recording connector."""
@@ -190,6 +190,10 @@ class Harness:
 
 if __name__ == "__main__":
     register()
+    # Jobs a job enqueues (a delivery waking its run's callback) go to the harness's own queue too.
+    from hub import jobs
+
+    jobs.QUEUE_NAME = os.environ.get("HUB_TEST_RQ_QUEUE", jobs.QUEUE_NAME)
     from rq.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -14,7 +14,8 @@ from hub.runtime import get_runtime
 def test_me_answers_the_hub_and_scope_for_a_bearer_key(client, tenant):
     response = client.get("/v1/me", headers=tenant.auth())
     assert response.status_code == 200
-    assert response.json["hub"] == {"id": tenant.hub_id, "name": "Test hub"}
+    assert response.json["hub"] == {"id": tenant.hub_id, "name": "Test hub", "timezone": "UTC",
+                                    "currency": "EUR"}
     assert response.json["scope"] == "automation"
 
 

@@ -120,3 +120,12 @@ def test_lookups_refuse_unknown_parameters_and_bad_limits(client, tenant, path):
 def test_lookups_need_an_automation_key(client, tenant):
     assert client.get("/v1/locations").status_code == 401
     assert client.get("/v1/locations", headers=tenant.auth("pos")).status_code == 403
+
+
+def test_a_sandbox_connection_named_simulated_is_not_marked_twice(client, tenant):
+    rt = get_runtime()
+    with rt.db.session() as s:
+        add_connection(s, rt.vault, tenant.hub_id, "sandbox", "Demo fridges and kiosks (simulated)")
+        add_connection(s, rt.vault, tenant.hub_id, "sandbox", "Test kiosk")
+    names = {c["name"] for c in lookup(client, tenant, "/v1/connections")}
+    assert {"Demo fridges and kiosks (simulated)", "Test kiosk (simulated)"} <= names

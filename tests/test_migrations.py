@@ -47,3 +47,15 @@ def test_revision_0003_downgrades_to_0002_and_upgrades_again(empty_database):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
     assert diff == []
+
+
+def test_revision_0004_downgrades_to_0003_and_upgrades_again(empty_database):
+    _migrate(empty_database, command.upgrade, "head")
+    _migrate(empty_database, command.downgrade, "0003")
+    engine = get_database(empty_database).engine
+    assert "action_callbacks" not in inspect(engine).get_table_names()
+    assert "timezone" not in {c["name"] for c in inspect(engine).get_columns("hubs")}
+    _migrate(empty_database, command.upgrade, "head")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert diff == []

@@ -69,6 +69,8 @@ EXTRA_ENDPOINTS = {
     ("get", "/v1/admin/keys"),
     ("post", "/v1/admin/keys"),
     ("delete", "/v1/admin/keys/{key_id}"),
+    ("get", "/v1/admin/hub"),
+    ("patch", "/v1/admin/hub"),
     ("get", "/v1/admin/quarantine"),
     ("get", "/v1/admin/quarantine/{record_id}"),
     ("post", "/v1/admin/quarantine/{record_id}/replay"),

@@ -15,8 +15,9 @@ from hub.auth import current_principal
 from hub.deliveries import redrive_dead, run_payload
 from hub.endpoints import AUTOMATION, Endpoint, endpoint_per
 from hub.errors import ProblemError, not_found, validation_error
+from hub.hooks.targets import UnsafeTarget, check_target
 from hub.idempotency import idempotent, json_response
-from hub.models import ActionRun
+from hub.models import ActionRun, Hub
 from hub.requests_json import json_body, require_object
 from hub.runtime import get_runtime
 from hub.schemas import schema, validate
@@ -65,11 +66,21 @@ def run_action(name: str) -> Response:
     if spec is None:
         raise ProblemError(404, f"There is no action {name!r}; see GET /v1/contracts for the actions.")
     body = require_object(json_body())
-    errors = validate(spec.input_schema, body)
-    if errors:
-        raise validation_error(errors)
     hub_id = current_principal().hub_id
-    with get_runtime().db.session() as session:
+    rt = get_runtime()
+    with rt.db.session() as session:
+        if spec.prepare is not None:
+            body = spec.prepare(session.get(Hub, hub_id), body)
+        errors = validate(spec.input_schema, body)
+        if errors:
+            raise validation_error(errors)
+        if "callback_url" in body:
+            try:
+                check_target(body["callback_url"], rt.settings.hook_allowed_hosts)
+            except UnsafeTarget as exc:
+                raise validation_error([{"path": "/callback_url",
+                                         "message": f"Callback URL refused: {exc}."}]) from exc
+
         def produce() -> tuple[int, dict]:
             return 202, run_payload(session, spec.run(session, hub_id, body))
 

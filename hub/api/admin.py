@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from hub.admin import AdminError, add_connection, update_connection
+from hub.action_callbacks.kind import callback_secret
+from hub.admin import AdminError, add_connection, update_connection, update_hub
 from hub.auth import current_principal
 from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
@@ -15,7 +16,7 @@ from hub.endpoints import ADMIN, Endpoint
 from hub.errors import ProblemError, not_found
 from hub.keys import KeyIssueError, issue_key, revoke_key
 from hub.menu_import import import_menu
-from hub.models import ApiKey, Connection
+from hub.models import ApiKey, Connection, Hub
 from hub.polling import poll_now
 from hub.refs import iso
 from hub.requests_json import validated_body
@@ -56,6 +57,43 @@ def _own_connection(session, connection_id: str) -> Connection:  # noqa: ANN001
     if con is None:
         raise not_found("connection")
     return con
+
+
+def hub_view(session, hub: Hub) -> dict[str, Any]:  # noqa: ANN001
+    """The hub as support staff see it (admin/hub.json)."""
+    return {"id": hub.id, "name": hub.name, "timezone": hub.timezone, "currency": hub.currency,
+            "callback_signing_secret": callback_secret(session, get_runtime().vault, hub.id),
+            "created_at": iso(hub.created_at)}
+
+
+@blueprint.get("/v1/admin/hub")
+@Endpoint(
+    operation_id="admin_get_hub", summary="Get the hub's settings", tag=TAG, scopes=ADMIN,
+    description=schema("admin/hub.json")["description"], response="admin/hub.json",
+)
+def get_hub_settings() -> Response:
+    """The hub's name, time zone, currency and callback signing secret."""
+    with get_runtime().db.session() as s:
+        return jsonify(hub_view(s, s.get(Hub, current_principal().hub_id)))
+
+
+@blueprint.patch("/v1/admin/hub")
+@Endpoint(
+    operation_id="admin_update_hub", summary="Change the hub's settings", tag=TAG, scopes=ADMIN,
+    description=schema("admin/hub.update.input.json")["description"], request="admin/hub.update.input.json",
+    response="admin/hub.json", response_description="The hub, changed.",
+)
+def change_hub_settings() -> Response:
+    """Change the hub's name, time zone or currency; 422 for an unknown time zone."""
+    body = validated_body("admin/hub.update.input.json")
+    try:
+        with get_runtime().db.session() as s:
+            hub = update_hub(s, current_principal().hub_id, body.get("name"), body.get("timezone"),
+                             body.get("currency"))
+            return jsonify(hub_view(s, hub))
+    except AdminError as exc:
+        path = "/timezone" if "time zone" in str(exc) else "/currency" if "currency" in str(exc) else ""
+        raise ProblemError(422, str(exc), errors=[{"path": path, "message": str(exc)}]) from exc
 
 
 @blueprint.get("/v1/admin/connector-types")

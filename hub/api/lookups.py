@@ -1,21 +1,27 @@
 """Lookups for dropdowns: GET /v1/locations, /v1/connections, /v1/menu-items, /v1/coupons.
 
 Each answers an array sorted by name, with an id and a human name per item; `q` keeps the
-items whose name (or sku / code) contains it, ignoring case.
+items whose name (or sku / code) contains it, ignoring case. Pages are keyset-paged on
+(lower(name), id): while more items follow, the answer carries X-Next-Cursor (and a Link with
+rel="next"), an opaque cursor of the page's last item, so inserts never shift or repeat a page.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from hub.api.triggers import LIMIT_PARAM, check_known_params, limit_param, text_filters
 from hub.auth import current_principal
 from hub.connectors import connector_class
 from hub.endpoints import AUTOMATION, Endpoint
-from hub.errors import validation_error
+from hub.errors import ProblemError, validation_error
 from hub.models import Connection, Coupon, Location, MenuItem
 from hub.refs import iso
 from hub.runtime import get_runtime
@@ -42,11 +48,60 @@ def _search(columns: list[Any]) -> ColumnElement[bool] | None:
     return or_(*(func.lower(column).contains(q, autoescape=True) for column in columns))
 
 
-def _page(query: Select, search_columns: list[Any], order_by: Any) -> Select:
+CURSOR_MAX_LENGTH = 1000  # the cursor parameter's maxLength in /openapi.json
+
+
+def _bad_cursor() -> ProblemError:
+    message = "'cursor' is not a cursor of this list: pass the X-Next-Cursor of the previous page unchanged."
+    return validation_error([{"path": "/cursor", "message": message}])
+
+
+def encode_cursor(sort_key: str, row_id: str) -> str:
+    """An opaque cursor after the item with this sort key (lower(name)) and id."""
+    raw = json.dumps([sort_key, row_id], separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (sort key, id) of a cursor; 422 on /cursor for anything else."""
+    if len(cursor) > CURSOR_MAX_LENGTH:
+        raise _bad_cursor()
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise _bad_cursor()
+    return value[0], value[1]
+
+
+def _paged(session: Session, query: Select, model: Any, search_columns: list[Any]) -> list[Any]:
+    """One page of the query's rows ordered by (lower(name), id); sets the next page's cursor, if any."""
+    sort_key = func.lower(model.name)
     condition = _search(search_columns)
     if condition is not None:
         query = query.where(condition)
-    return query.order_by(func.lower(order_by), order_by).limit(limit_param())
+    cursor = request.args.get("cursor")
+    if cursor is not None:
+        after_key, after_id = decode_cursor(cursor)
+        query = query.where(or_(sort_key > after_key, and_(sort_key == after_key, model.id > after_id)))
+    limit = limit_param()
+    rows = session.execute(query.add_columns(sort_key).order_by(sort_key, model.id).limit(limit + 1)).all()
+    page = rows[:limit]
+    if len(rows) > limit:
+        g.next_cursor = encode_cursor(page[-1][1], page[-1][0].id)
+    return [row[0] for row in page]
+
+
+def _answer(items: list[dict[str, Any]]) -> Response:
+    """The page as a JSON array, with X-Next-Cursor and Link while more follow."""
+    response = jsonify(items)
+    cursor = g.pop("next_cursor", None)
+    if cursor is not None:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"] + [("cursor", cursor)]
+        response.headers["X-Next-Cursor"] = cursor
+        response.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+    return response
 
 
 def location_choice(location: Location) -> dict[str, Any]:
@@ -60,7 +115,9 @@ def connection_choice(connection: Connection) -> dict[str, Any]:
     """A connection as a dropdown choice; simulated (sandbox) ones say so in their name."""
     cls = connector_class(connection.type)
     simulated = bool(cls and cls.simulated)
-    return {"id": connection.id, "name": f"{connection.name} (simulated)" if simulated else connection.name,
+    # A name that says so already (the demo's "… (simulated)") is not marked twice.
+    marked = simulated and "(simulated)" not in connection.name.lower()
+    return {"id": connection.id, "name": f"{connection.name} (simulated)" if marked else connection.name,
             "type": connection.type, "status": connection.status,
             "last_contact_at": iso(connection.last_contact_at), "health": connection.health,
             "simulated": simulated}
@@ -89,7 +146,7 @@ def _lookup(operation_id: str, summary: str, description: str, response: str,
             params: tuple[tuple[str, str, str], ...] = ()) -> Endpoint:
     """The contract of a dropdown lookup: a list, searchable with q, capped by limit."""
     return Endpoint(operation_id=operation_id, summary=summary, description=description, tag="Lookups",
-                    scopes=AUTOMATION, response=response, response_is_list=True, lookup=True,
+                    scopes=AUTOMATION, response=response, response_is_list=True, lookup=True, paged=True,
                     params=(*params, LIMIT_PARAM), errors=(422,))
 
 
@@ -99,13 +156,13 @@ def _lookup(operation_id: str, summary: str, description: str, response: str,
                   "Only the locations of this POS connection (the hub's id of the connection)."),))
 def locations() -> Response:
     """The hub's locations; connection_id narrows them to one POS connection."""
-    check_known_params(("q", "limit", "connection_id"))
+    check_known_params(("q", "limit", "cursor", "connection_id"))
     query = select(Location).where(Location.hub_id == current_principal().hub_id)
     if connection_id := text_filters(("connection_id",)).get("connection_id"):
         query = query.where(Location.connection_id == connection_id)
     with get_runtime().db.session() as session:
-        rows = session.scalars(_page(query, [Location.name, Location.external_id], Location.name)).all()
-        return jsonify([location_choice(row) for row in rows])
+        rows = _paged(session, query, Location, [Location.name, Location.external_id])
+        return _answer([location_choice(row) for row in rows])
 
 
 @blueprint.get("/v1/connections")
@@ -113,11 +170,11 @@ def locations() -> Response:
          "lookups/connection.json")
 def connections() -> Response:
     """The hub's POS connections."""
-    check_known_params(("q", "limit"))
+    check_known_params(("q", "limit", "cursor"))
     query = select(Connection).where(Connection.hub_id == current_principal().hub_id)
     with get_runtime().db.session() as session:
-        rows = session.scalars(_page(query, [Connection.name], Connection.name)).all()
-        return jsonify([connection_choice(row) for row in rows])
+        rows = _paged(session, query, Connection, [Connection.name])
+        return _answer([connection_choice(row) for row in rows])
 
 
 @blueprint.get("/v1/menu-items")
@@ -125,20 +182,20 @@ def connections() -> Response:
          "lookups/menu_item.json")
 def menu_items() -> Response:
     """The catalog's menu items (deleted ones left out); q searches name and sku."""
-    check_known_params(("q", "limit"))
+    check_known_params(("q", "limit", "cursor"))
     query = select(MenuItem).where(MenuItem.hub_id == current_principal().hub_id,
                                    MenuItem.deleted_at.is_(None))
     with get_runtime().db.session() as session:
-        rows = session.scalars(_page(query, [MenuItem.name, MenuItem.sku], MenuItem.name)).all()
-        return jsonify([menu_item_choice(row) for row in rows])
+        rows = _paged(session, query, MenuItem, [MenuItem.name, MenuItem.sku])
+        return _answer([menu_item_choice(row) for row in rows])
 
 
 @blueprint.get("/v1/coupons")
 @_lookup("list_coupons", "List coupons", "The catalog's coupons, for dropdowns.", "lookups/coupon.json")
 def coupons() -> Response:
     """The catalog's coupons; q searches name and code."""
-    check_known_params(("q", "limit"))
+    check_known_params(("q", "limit", "cursor"))
     query = select(Coupon).where(Coupon.hub_id == current_principal().hub_id)
     with get_runtime().db.session() as session:
-        rows = session.scalars(_page(query, [Coupon.name, Coupon.code], Coupon.name)).all()
-        return jsonify([coupon_choice(row) for row in rows])
+        rows = _paged(session, query, Coupon, [Coupon.name, Coupon.code])
+        return _answer([coupon_choice(row) for row in rows])

@@ -55,9 +55,10 @@ def me() -> Response:
     """The caller's hub and key scope."""
     principal = current_principal()
     with get_runtime().db.session() as session:
-        name = session.scalar(select(Hub.name).where(Hub.id == principal.hub_id))
+        hub = session.execute(select(Hub.name, Hub.timezone, Hub.currency)
+                              .where(Hub.id == principal.hub_id)).one()
     return jsonify({
-        "hub": {"id": principal.hub_id, "name": name},
+        "hub": {"id": principal.hub_id, "name": hub.name, "timezone": hub.timezone, "currency": hub.currency},
         "scope": principal.scope,
         "connection_id": principal.connection_id,
         "key_id": principal.key_id,

@@ -19,7 +19,7 @@ from hub.hooks.targets import UnsafeTarget, check_target
 from hub.models import Event, HookDelivery, HookSubscription, utcnow
 from hub.runtime import get_runtime
 from hub.work.failures import ErrorKind, Failure, parse_retry_after
-from hub.work.kind import SUCCEEDED, Lease
+from hub.work.kind import SUCCEEDED, Lease, TaskKind
 from hub.work.leases import claim, fail, settle
 from triggers.base import trigger_item
 
@@ -47,24 +47,30 @@ def deliver(delivery_id: str, now: datetime | None = None) -> str | None:
     subscription_id, target_url, secret_encrypted, event_id, payload = row
 
     body = json.dumps(trigger_item(event_id, payload), separators=(",", ":"), ensure_ascii=False)
-    try:
-        target = check_target(target_url, rt.settings.hook_allowed_hosts)
-        headers = signature_headers(rt.vault.decrypt_json(secret_encrypted), delivery_id, utcnow(), body)
-        answer = post(target, body.encode("utf-8"), headers)
-    except (UnsafeTarget, SendFailed) as exc:
-        error = f"refused: {exc}" if isinstance(exc, UnsafeTarget) else str(exc)
-        return _record(lease, now, Failure(ErrorKind.TRANSIENT, error))
-    except Exception:  # noqa: BLE001 - recorded as a failed attempt so the schedule still ends
-        log.exception("hook delivery %s failed unexpectedly", delivery_id)
-        return _record(lease, now, Failure(ErrorKind.TRANSIENT, "internal error while sending"))
+    answer = send_signed(target_url, rt.vault.decrypt_json(secret_encrypted), delivery_id, body)
+    if isinstance(answer, Failure):
+        return record_outcome(HOOK_DELIVERIES, lease, now, answer)
     if answer.status == 410:
         _unsubscribe(subscription_id)
         log.info("hook %s answered 410 Gone; subscription deleted", subscription_id)
         return "unsubscribed"
-    return _record(lease, now, _failure(answer, now), last_status_code=answer.status)
+    return record_outcome(HOOK_DELIVERIES, lease, now, answer_failure(answer, now), answer.status)
 
 
-def _failure(answer: Answer, now: datetime) -> Failure | None:
+def send_signed(url: str, secret: str, message_id: str, body: str) -> Answer | Failure:
+    """POST the body, signed per Standard Webhooks, to a URL the address policy allows: the answer, or
+    the failure to reach it (refused, unreachable, timed out)."""
+    try:
+        target = check_target(url, get_runtime().settings.hook_allowed_hosts)
+        return post(target, body.encode("utf-8"), signature_headers(secret, message_id, utcnow(), body))
+    except (UnsafeTarget, SendFailed) as exc:
+        return Failure(ErrorKind.TRANSIENT, f"refused: {exc}" if isinstance(exc, UnsafeTarget) else str(exc))
+    except Exception:  # noqa: BLE001 - recorded as a failed attempt so the schedule still ends
+        log.exception("sending %s failed unexpectedly", message_id)
+        return Failure(ErrorKind.TRANSIENT, "internal error while sending")
+
+
+def answer_failure(answer: Answer, now: datetime) -> Failure | None:
     """None for a 2xx; 429 and 503 wait for their Retry-After; every other answer is retried."""
     if 200 <= answer.status < 300:
         return None
@@ -76,13 +82,13 @@ def _failure(answer: Answer, now: datetime) -> Failure | None:
     return Failure(ErrorKind.TRANSIENT, message)
 
 
-def _record(lease: Lease, now: datetime, failure: Failure | None,
-            last_status_code: int | None = None) -> str | None:
-    """Write the attempt's outcome while the lease holds; the new status, or None when the lease was lost."""
+def record_outcome(kind: TaskKind, lease: Lease, now: datetime, failure: Failure | None,
+                   last_status_code: int | None = None) -> str | None:
+    """Write a send's outcome while the lease holds; the new status, or None when the lease was lost."""
     with get_runtime().db.session() as session:
         if failure is not None:
-            return fail(session, HOOK_DELIVERIES, lease, failure, now, last_status_code=last_status_code)
-        written = settle(session, HOOK_DELIVERIES, lease, status=SUCCEEDED, last_status_code=last_status_code,
+            return fail(session, kind, lease, failure, now, last_status_code=last_status_code)
+        written = settle(session, kind, lease, status=SUCCEEDED, last_status_code=last_status_code,
                          last_error=None, next_attempt_at=None)
     return SUCCEEDED if written else None
 

@@ -1,6 +1,10 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { IAuthenticateGeneric, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-/** The hub URL and an automation API key, sent as a bearer token and tested against GET /v1/me. */
+/**
+ * The hub URL and an automation API key, sent as a bearer token.
+ * Tested by posHubApiTest (nodes/shared/credentialTest.ts, named in the nodes' `testedBy`) against
+ * GET /v1/me: there is deliberately no declarative `test` here, since n8n would use it instead.
+ */
 export class PosHubApi implements ICredentialType {
 	name = 'posHubApi';
 
@@ -33,13 +37,6 @@ export class PosHubApi implements ICredentialType {
 		type: 'generic',
 		properties: {
 			headers: { Authorization: '=Bearer {{$credentials.apiKey}}' },
-		},
-	};
-
-	test: ICredentialTestRequest = {
-		request: {
-			baseURL: '={{$credentials.hubUrl.replace(/\\/+$/, "")}}',
-			url: '/v1/me',
 		},
 	};
 }

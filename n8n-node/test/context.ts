@@ -24,6 +24,8 @@ interface Options {
 	staticData?: IDataObject;
 	items?: INodeExecutionData[];
 	continueOnFail?: boolean;
+	/** The node's typeVersion (PosHub has 1 and 2). */
+	typeVersion?: number;
 }
 
 export function fakeContext(options: Options = {}): FakeContext {
@@ -32,7 +34,7 @@ export function fakeContext(options: Options = {}): FakeContext {
 		requests: [],
 		credentialTypes: [],
 		staticData: options.staticData ?? {},
-		getNode: () => ({ id: 'n1', name: 'POS Hub', type: 'n8n-nodes-pos-hub.posHub', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({ id: 'n1', name: 'POS Hub', type: 'n8n-nodes-pos-hub.posHub', typeVersion: options.typeVersion ?? 1, position: [0, 0], parameters: {} }),
 		getMode: () => options.mode ?? 'trigger',
 		getCredentials: async () => ({ hubUrl: 'https://hub.test/', apiKey: 'key' }),
 		getWorkflowStaticData: () => ctx.staticData,

@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import { couponFrom, menuItemFrom } from '../nodes/PosHub/PosHub.node';
-import { EVENTS, LOCATION_EVENTS, SKU_EVENTS } from '../nodes/PosHubTrigger/PosHubTrigger.node';
+import { PosHub } from '../nodes/PosHub/PosHub.node';
+import { EVENTS, LOCATION_EVENTS, PosHubTrigger, SKU_EVENTS } from '../nodes/PosHubTrigger/PosHubTrigger.node';
 import { fakeContext } from './context';
 
 // The hub's JSON Schema contracts, beside this package in the repository.
@@ -69,5 +70,22 @@ test('the trigger node sends only the filters each trigger declares', here, () =
 		const declared = Object.keys(schema(`triggers/${value}.filters.json`).properties);
 		const sent = ['connection_id', ...(LOCATION_EVENTS.includes(value) ? ['location_id'] : []), ...(SKU_EVENTS.includes(value) ? ['sku'] : [])];
 		assert.deepEqual(sent.filter((name) => !declared.includes(name)), [], value);
+	}
+});
+
+test('the trigger samples are the first example of each trigger contract (run `npm run samples` when this fails)', here, () => {
+	const samples = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'nodes', 'PosHubTrigger', 'samples.json'), 'utf8'));
+	assert.deepEqual(Object.keys(samples).sort(), triggerNames().sort());
+	for (const name of triggerNames()) {
+		assert.deepEqual(samples[name], schema(`triggers/${name}.output.json`).examples[0], name);
+	}
+});
+
+test('both nodes use the shipped SVG icon, which the build copies beside the compiled node', () => {
+	const root = resolve(__dirname, '..', '..');
+	for (const [node, description] of [['PosHub', new PosHub().description], ['PosHubTrigger', new PosHubTrigger().description]] as const) {
+		assert.equal(description.icon, 'file:posHub.svg');
+		assert.match(readFileSync(resolve(root, 'nodes', node, 'posHub.svg'), 'utf8'), /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+		assert.ok(existsSync(resolve(root, 'dist', 'nodes', node, 'posHub.svg')), `dist/nodes/${node}/posHub.svg is built`);
 	}
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PosHubTrigger } from '../nodes/PosHubTrigger/PosHubTrigger.node';
+import SAMPLES from '../nodes/PosHubTrigger/samples.json';
 import { events, fakeContext, range, triggerHub } from './context';
 
 const poll = (ctx: object) => new PosHubTrigger().poll.call(ctx as never);
@@ -115,4 +116,28 @@ test('the location filter is only sent for triggers that happen at a location', 
 	await poll(ctx);
 	assert.equal(ctx.requests[0].url, '/v1/triggers/connection_failing');
 	assert.deepEqual(ctx.requests[0].qs, { connection_id: 'con_1', limit: 1 });
+});
+
+test('a manual test run with no matching event shows the contract sample, marked as a sample', async () => {
+	const ctx = fakeContext({ params, mode: 'manual', staticData: { sinceId: 7, watching }, answers: [{ statusCode: 200, body: [] }] });
+	const result = await poll(ctx);
+	const sample = result?.[0][0].json;
+	assert.equal(sample?._sample, true);
+	assert.equal(sample?.type, 'low_stock');
+	assert.deepEqual({ ...sample, _sample: undefined }, { ...(SAMPLES as Record<string, object>).low_stock, _sample: undefined });
+	assert.equal(ctx.staticData.sinceId, 7);
+});
+
+test('an active workflow never emits the sample', async () => {
+	const first = fakeContext({ params, answers: [{ statusCode: 200, body: [] }] });
+	assert.equal(await poll(first), null);
+	const next = fakeContext({ params, staticData: { sinceId: 0, watching }, answers: [{ statusCode: 200, body: [] }] });
+	assert.equal(await poll(next), null);
+});
+
+test('the trigger subtitle shows the event label, not its value', () => {
+	const expression = String(new PosHubTrigger().description.subtitle);
+	const evaluate = new Function('$parameter', `return (${expression.replace(/^=\{\{/, '').replace(/\}\}$/, '')});`);
+	assert.equal(evaluate({ event: 'low_stock' }), 'Low Stock');
+	assert.equal(evaluate({ event: 'pos_online' }), 'POS Back Online');
 });

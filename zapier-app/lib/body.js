@@ -54,6 +54,31 @@ const setPath = (target, path, value) => {
   node[path[path.length - 1]] = value;
 };
 
+/**
+ * The fields a Clear field names, set to what removes them (null, or "" where the contract has no
+ * null). Names are the labels the form shows (or the keys); an unknown name fails the step.
+ */
+const clearedFields = (clearField, value, inputFields) => {
+  const removers = Object.fromEntries(
+    String(clearField.meta.clears).split(',').map((entry) => entry.split('=')),
+  );
+  const names = (Array.isArray(value) ? value : String(value).split(','))
+    .map((v) => String(v).trim())
+    .filter(Boolean);
+  const cleared = {};
+  for (const name of names) {
+    const field = inputFields.find(
+      (f) => f.key in removers && (f.key === name || String(f.label).toLowerCase() === name.toLowerCase()),
+    );
+    if (!field) {
+      const known = inputFields.filter((f) => f.key in removers).map((f) => f.label).join(', ');
+      throw new Error(`Clear: "${name}" is not a field that can be removed here; use one of: ${known}.`);
+    }
+    cleared[field.key] = removers[field.key] === 'null' ? null : '';
+  }
+  return cleared;
+};
+
 /** The request body for a list of generated input fields and the values Zapier collected. */
 const buildBody = (inputFields, inputData) => {
   const body = {};
@@ -61,7 +86,9 @@ const buildBody = (inputFields, inputData) => {
     const value = inputData[field.key];
     if (isEmpty(value)) continue;
     const path = field.key.split(SEP);
-    if (field.children) {
+    if (field.meta && field.meta.clears) {
+      Object.entries(clearedFields(field, value, inputFields)).forEach(([key, empty]) => setPath(body, key.split(SEP), empty));
+    } else if (field.children) {
       const rows = (Array.isArray(value) ? value : [value]).filter((row) => row && typeof row === 'object');
       const built = rows.map((row) => buildBody(field.children, row)).filter((row) => Object.keys(row).length);
       if (built.length) setPath(body, path, built);

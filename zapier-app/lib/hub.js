@@ -1,7 +1,7 @@
 'use strict';
 /** Talking to the hub: its URL, the API key header, and turning its problem JSON into Zapier errors. */
 const fields = require('../generated/fields.json');
-const { SEP } = require('./names');
+const { fieldErrorLines } = require('./field_errors');
 
 /** The absolute URL of a hub path, from the hub URL the user connected with. */
 const hubUrl = (bundle, path) => `${String(bundle.authData.hub_url || '').trim().replace(/\/+$/, '')}${path}`;
@@ -41,35 +41,13 @@ const fieldsForUrl = (url) => {
   return [];
 };
 
-/** Names a JSON pointer such as /items/0/price/amount by the labels the user sees ("Menu items #1 › Price: Amount"). */
-const labelForPath = (pointer, inputFields) => {
-  const parts = String(pointer || '')
-    .split('/')
+/** Joins texts into sentences without doubling the full stop the hub's texts often end with. */
+const sentences = (...parts) =>
+  parts
     .filter(Boolean)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const labels = [];
-  let current = inputFields;
-  let i = 0;
-  while (i < parts.length && current) {
-    let match = null;
-    for (let j = parts.length; j > i && !match; j -= 1) {
-      const key = parts.slice(i, j).join(SEP);
-      const field = current.find((f) => f.key === key);
-      if (field) match = { field, next: j };
-    }
-    if (!match) break;
-    labels.push(match.field.label || match.field.key);
-    i = match.next;
-    current = null;
-    if (i < parts.length && /^\d+$/.test(parts[i])) {
-      labels[labels.length - 1] += ` #${Number(parts[i]) + 1}`;
-      i += 1;
-      current = match.field.children || null;
-    }
-  }
-  if (!labels.length) return pointer || '';
-  return i < parts.length ? `${labels.join(' › ')} (${pointer})` : labels.join(' › ');
-};
+    .map((p) => String(p).trim())
+    .map((p) => (/[.!?:]$/.test(p) ? p : `${p}.`))
+    .join(' ');
 
 const problemText = (problem, status) => {
   const title = problem.title || `The hub answered with status ${status}`;
@@ -89,7 +67,7 @@ const handleHubErrors = (response, z) => {
   }
   if (response.status === 403) {
     throw new z.errors.Error(
-      `${problemText(problem, 403)}. Use an API key with the "automation" scope for Zapier.`,
+      sentences(problemText(problem, 403), 'Use an API key with the "automation" scope for Zapier'),
       'Forbidden',
       403,
     );
@@ -102,14 +80,11 @@ const handleHubErrors = (response, z) => {
     );
   }
   if (response.status === 422 && Array.isArray(problem.errors) && problem.errors.length) {
-    const inputFields = fieldsForUrl(url);
-    const lines = problem.errors.map((e) => {
-      const label = labelForPath(e.path, inputFields);
-      return label ? `- ${label}: ${e.message}` : `- ${e.message}`;
-    });
-    throw new z.errors.Error(`${problemText(problem, 422)}\n${lines.join('\n')}`, 'InvalidData', 422);
+    // The problem's detail repeats every error with its raw path; the per-field lines replace it.
+    const lines = fieldErrorLines(problem.errors, fieldsForUrl(url));
+    throw new z.errors.Error(`The hub did not accept some fields:\n${lines.join('\n')}`, 'InvalidData', 422);
   }
   throw new z.errors.Error(problemText(problem, response.status), problem.type || 'HubError', response.status);
 };
 
-module.exports = { hubUrl, addApiKey, handleHubErrors, labelForPath, retryAfterSeconds };
+module.exports = { hubUrl, addApiKey, handleHubErrors, retryAfterSeconds, sentences };

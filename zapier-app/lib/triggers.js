@@ -88,6 +88,21 @@ const DROPDOWNS = {
   couponList: { lookup: 'coupon', path: '/v1/coupons', noun: 'Coupon' },
 };
 
+/**
+ * One page of a lookup for a dynamic dropdown. Zapier counts pages in bundle.meta.page (0 first) and
+ * keeps the hub's X-Next-Cursor between them in z.cursor; an empty cursor after page 0 means the
+ * previous page was the last, so nothing more is listed (rather than page 1 again).
+ */
+const listChoices = (path) => async (z, bundle) => {
+  const page = (bundle.meta && bundle.meta.page) || 0;
+  const cursor = page > 0 ? await z.cursor.get() : null;
+  if (page > 0 && !cursor) return [];
+  const response = await z.request({ url: hubUrl(bundle, path), params: cursor ? { cursor } : {} });
+  // Always stored, also when empty, so a cursor left from an earlier listing is never reused.
+  await z.cursor.set(response.headers.get('x-next-cursor') || '');
+  return response.data;
+};
+
 const dropdownTrigger = (key, { lookup, path, noun }) => ({
   key,
   noun,
@@ -98,7 +113,9 @@ const dropdownTrigger = (key, { lookup, path, noun }) => ({
   },
   operation: {
     type: 'polling',
-    perform: async (z, bundle) => (await z.request({ url: hubUrl(bundle, path) })).data,
+    // "Load more" in the dropdown asks for the next page (contract B: cursor / X-Next-Cursor).
+    canPaginate: true,
+    perform: listChoices(path),
     outputFields: fields.lookups[lookup].outputFields,
     ...(fields.lookups[lookup].sample ? { sample: fields.lookups[lookup].sample } : {}),
   },

@@ -25,7 +25,27 @@ const DROPDOWNS = {
   sku: 'menuItemList.sku.name',
   skus: 'menuItemList.sku.name',
   remove_skus: 'menuItemList.sku.name',
+  // A coupon code: pick one to change it; Zapier's dropdowns also take a typed value (a new code).
+  code: 'couponList.code.name',
 };
+
+// What a dropdown field says in Zapier beyond the schema's description.
+const DROPDOWN_HINTS = {
+  code: 'Pick an existing coupon to change it, or type a new code.',
+};
+
+// Zapier sends nothing for an empty field, so "empty" cannot mean "remove" in a Zap: fields the
+// contract lets you remove are listed in a Clear field of their item instead.
+const CLEAR_KEY = 'clear';
+const REMOVAL = /\b(remov|clear)/i;
+const CLEAR_HINT = 'Leaving it empty keeps the current value; to remove it, name it in Clear.';
+
+/** The schema's description without its own way of removing the value (a JSON null or an empty value). */
+function withoutRemovalClause(text) {
+  const clause = /[;,]\s*[^;,.]*\b(remov|clear)\w*[^;.]*\.?\s*$/i;
+  if (clause.test(text)) return text.replace(clause, '.');
+  return text.replace(/(^|\.\s+)[^.]*\b(remov|clear)\w*[^.]*\.?\s*$/i, '$1').trim();
+}
 
 // Nested keys are joined with this separator; the app splits them back into a nested body.
 const SEP = '__';
@@ -161,6 +181,31 @@ function scalarField({ key, schema, label, required, examples, keyPath, lastKey 
   const placeholder = field.choices ? undefined : exampleValue(examples, keyPath);
   if (placeholder && field.type !== 'boolean') field.placeholder = placeholder;
   if (DROPDOWNS[lastKey]) field.dynamic = DROPDOWNS[lastKey];
+  if (DROPDOWN_HINTS[lastKey]) field.helpText = `${field.helpText || ''} ${DROPDOWN_HINTS[lastKey]}`.trim();
+  return field;
+}
+
+/** The Clear field of an item whose optional fields can be removed; null when none can. */
+function clearField(clearable, depth) {
+  if (!clearable.length) return null;
+  const names = clearable.map((c) => c.label).join(', ');
+  const field = {
+    key: CLEAR_KEY,
+    label: 'Clear',
+    helpText: `Fields to remove (set to empty) on the hub, separated by commas: ${names}.`,
+    type: 'string',
+    required: false,
+    placeholder: clearable[0].label,
+    // Which body fields Clear may name, and what removes each (null where the contract allows it).
+    meta: { clears: clearable.map((c) => `${c.key}=${c.nullable ? 'null' : 'empty'}`).join(',') },
+  };
+  if (depth === 0) {
+    delete field.placeholder;
+    field.list = true;
+    field.choices = clearable.map((c) => ({ value: c.label, label: c.label, sample: c.label }));
+  } else {
+    field.meta.split = ',';
+  }
   return field;
 }
 
@@ -174,10 +219,12 @@ function inputFields(resolver, node, base, opts = {}) {
   const { schema, base: at } = resolver.normalize(node, base);
   const required = new Set(schema.required || []);
   const fields = [];
+  const clearable = [];
   for (const [name, prop] of Object.entries(schema.properties || {})) {
     const { schema: p, base: pBase } = resolver.normalize(prop, at);
     const keyPath = [...prefix, name];
     const key = keyPath.join(SEP);
+    const canClear = opts.clearable && !prefix.length && !required.has(name) && REMOVAL.test(p.description || '');
     const label = joinLabels(parentLabel, p.title || name);
     const isRequired = parentRequired && required.has(name);
     const type = Array.isArray(p.type) ? p.type[0] : p.type;
@@ -192,7 +239,7 @@ function inputFields(resolver, node, base, opts = {}) {
       if (items.type === 'object' && depth === 0) {
         const childExamples = examples.flatMap((e) => (Array.isArray(e && e[name]) ? e[name] : []));
         const children = inputFields(resolver, items, itemsBase, {
-          prefix: [], parentLabel: '', parentRequired: true, examples: childExamples, depth: depth + 1,
+          prefix: [], parentLabel: '', parentRequired: true, examples: childExamples, depth: depth + 1, clearable: opts.clearable,
         });
         // Zapier ignores helpText on line items, so a copy field above them carries it.
         if (p.description) fields.push({ key: `${key}_help`, label, type: 'copy', helpText: p.description });
@@ -212,10 +259,16 @@ function inputFields(resolver, node, base, opts = {}) {
         field.meta = { split: ',' };
         fields.push(field);
       }
+    } else if (canClear) {
+      const description = `${withoutRemovalClause(p.description)} ${CLEAR_HINT}`;
+      fields.push(scalarField({ key, schema: { ...p, description }, label, required: isRequired, examples, keyPath, lastKey: name }));
+      clearable.push({ key, label, nullable: Boolean(p.nullable) });
     } else {
       fields.push(scalarField({ key, schema: p, label, required: isRequired, examples, keyPath, lastKey: name }));
     }
   }
+  const clear = clearField(clearable, depth);
+  if (clear) fields.push(clear);
   return fields;
 }
 
@@ -292,7 +345,7 @@ function generate(dir = SCHEMAS_DIR) {
     doc.actions[name] = {
       title: input.schema.title,
       description: input.schema.description,
-      inputFields: inputFields(resolver, input.schema, input.id, { examples: input.schema.examples || [] }),
+      inputFields: inputFields(resolver, input.schema, input.id, { examples: input.schema.examples || [], clearable: true }),
       outputFields: output ? outputFields(resolver, output.schema, output.id) : [],
       sample: output ? firstExample(resolver, output.schema, output.id) : undefined,
     };

@@ -40,3 +40,25 @@ const rejection = async (promise) => {
 };
 
 module.exports = { App, HUB, API_KEY, appTester, bundleWith, hub, problem, rejection, fields, nock };
+
+/**
+ * Zapier's cursor store for dropdown paging (z.cursor), which the app tester reaches over Zapier's
+ * RPC API: answered here by nock, one store per test, so paging runs through the real z.cursor.
+ */
+const RPC = 'https://rpc.zapier.com';
+const fakeCursorStore = () => {
+  process.env.ZAPIER_DEPLOY_KEY = process.env.ZAPIER_DEPLOY_KEY || 'test-deploy-key';
+  const store = { cursor: null, calls: [] };
+  nock(RPC)
+    .persist()
+    .post('/cli')
+    .reply(200, (_uri, body) => {
+      const { id, method, params } = typeof body === 'string' ? JSON.parse(body) : body;
+      store.calls.push(method);
+      if (method === 'set_cursor') store.cursor = params[0];
+      return { id, result: method === 'get_cursor' ? store.cursor : null };
+    });
+  return store;
+};
+
+module.exports.fakeCursorStore = fakeCursorStore;

@@ -1,14 +1,32 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { hubRequest, loadOptions } from '../shared/hub';
+import { posHubApiTest } from '../shared/credentialTest';
+import { hubRequest, listSearch, loadOptions } from '../shared/hub';
+import { waitForRun } from '../shared/wait';
 
 const LIST_HINT = 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
 
 const nonEmpty = (value: unknown): boolean =>
 	value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
 
-const money = (amount: unknown, currency: unknown): IDataObject | undefined =>
-	nonEmpty(amount) ? { amount: String(amount).trim(), currency: String(currency ?? '').trim().toUpperCase() } : undefined;
+/** Money from an amount and an optional currency: without one the hub takes its own currency. */
+const money = (amount: unknown, currency: unknown): IDataObject | undefined => {
+	if (!nonEmpty(amount)) return undefined;
+	const code = String(currency ?? '').trim().toUpperCase();
+	return code ? { amount: String(amount).trim(), currency: code } : { amount: String(amount).trim() };
+};
+
+/**
+ * A date-time as n8n gives it: the date picker's text (`2026-12-31T23:00:00`, no zone, which the hub
+ * reads in its own time zone) is sent unchanged; a Luxon DateTime or Date from an expression as ISO text.
+ */
+export const dateTimeValue = (value: unknown): string | undefined => {
+	if (value instanceof Date) return value.toISOString();
+	if (value && typeof value === 'object' && typeof (value as { toISO?: unknown }).toISO === 'function') {
+		return (value as { toISO: () => string }).toISO();
+	}
+	return value === undefined || value === null ? undefined : String(value).trim();
+};
 
 const parseJson = (value: unknown): unknown => {
 	if (typeof value !== 'string') return value;
@@ -38,12 +56,23 @@ export function menuItemFrom(ctx: IExecuteFunctions, i: number): IDataObject {
 	});
 }
 
+/**
+ * The coupon code: version 1 has a text field `code`; version 2 a resource locator `couponCode`
+ * (pick an existing coupon from the hub's list, or type a code, new or existing).
+ */
+export function couponCodeOf(ctx: IExecuteFunctions, i: number): string {
+	if ((ctx.getNode().typeVersion ?? 1) < 2) return String(ctx.getNodeParameter('code', i)).trim();
+	const raw = ctx.getNodeParameter('couponCode', i, '', { extractValue: true }) as unknown;
+	const value = raw && typeof raw === 'object' ? (raw as IDataObject).value : raw;
+	return String(value ?? '').trim();
+}
+
 /** One publish_coupon body from one input item's parameters. */
 export function couponFrom(ctx: IExecuteFunctions, i: number): IDataObject {
 	const discountType = ctx.getNodeParameter('discountType', i) as string;
 	const extra = ctx.getNodeParameter('couponFields', i, {}) as IDataObject;
 	return compact({
-		code: String(ctx.getNodeParameter('code', i)).trim(),
+		code: couponCodeOf(ctx, i),
 		discount_type: discountType,
 		percent_off: discountType === 'percent' ? String(ctx.getNodeParameter('percentOff', i)).trim() : undefined,
 		amount_off:
@@ -51,8 +80,8 @@ export function couponFrom(ctx: IExecuteFunctions, i: number): IDataObject {
 				? money(ctx.getNodeParameter('amountOff', i), ctx.getNodeParameter('currency', i))
 				: undefined,
 		name: extra.name,
-		valid_from: extra.validFrom,
-		valid_until: extra.validUntil,
+		valid_from: dateTimeValue(extra.validFrom),
+		valid_until: dateTimeValue(extra.validUntil),
 		skus: extra.skus,
 		location_ids: extra.locationIds,
 		active: extra.active,
@@ -60,18 +89,29 @@ export function couponFrom(ctx: IExecuteFunctions, i: number): IDataObject {
 	});
 }
 
+export const OPERATIONS = [
+	{ name: 'Update Menu Item', value: 'updateMenu' },
+	{ name: 'Publish Coupon', value: 'publishCoupon' },
+];
+
+/** The node subtitle: the operation's label, not its value (n8n shows the expression's result). */
+export const OPERATION_SUBTITLE = `={{ ${JSON.stringify(Object.fromEntries(OPERATIONS.map((o) => [o.value, o.name])))}[$parameter["operation"]] }}`;
+
 /** Updates menu items and publishes coupons through the POS Hub, which pushes them to every POS. */
 export class PosHub implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'POS Hub',
 		name: 'posHub',
-		icon: 'fa:cash-register',
+		icon: 'file:posHub.svg',
 		group: ['transform'],
-		version: 1,
-		subtitle: '={{$parameter["operation"]}}',
+		// Version 2 picks the coupon code from the hub's coupons (resource locator); version 1 keeps
+		// its text field so existing workflows keep their values.
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: OPERATION_SUBTITLE,
 		description: 'Update menu items and publish coupons on every POS through the POS Hub',
 		defaults: { name: 'POS Hub' },
-		credentials: [{ name: 'posHubApi', required: true }],
+		credentials: [{ name: 'posHubApi', required: true, testedBy: 'posHubApiTest' }],
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: [
@@ -122,7 +162,7 @@ export class PosHub implements INodeType {
 					{ displayName: 'Modifiers (JSON)', name: 'modifiers', type: 'json', default: '[]', description: 'Choices offered with the meal, e.g. [{"name": "Dressing", "options": [{"name": "Ranch", "price": {"amount": "0.00", "currency": "EUR"}}]}]; replaces the current list' },
 					{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'The meal\'s name as customers see it' },
 					{ displayName: 'Price Amount', name: 'priceAmount', type: 'string', default: '', placeholder: '8.90', description: 'The price as text with a dot, e.g. 8.90' },
-					{ displayName: 'Price Currency', name: 'priceCurrency', type: 'string', default: 'EUR', description: 'The three-letter currency code, e.g. EUR' },
+					{ displayName: 'Price Currency', name: 'priceCurrency', type: 'string', default: '', placeholder: 'EUR', description: "The three-letter currency code, e.g. EUR. Optional: without it the price is in the hub's currency." },
 				],
 			},
 			{
@@ -132,8 +172,38 @@ export class PosHub implements INodeType {
 				required: true,
 				default: '',
 				placeholder: 'LUNCH10',
-				displayOptions: { show: { operation: ['publishCoupon'] } },
+				displayOptions: { show: { operation: ['publishCoupon'], '@version': [1] } },
 				description: 'The code customers enter or scan: 3 to 40 letters, digits, _ or -. An existing code is updated.',
+			},
+			{
+				displayName: 'Code',
+				name: 'couponCode',
+				type: 'resourceLocator',
+				required: true,
+				default: { mode: 'id', value: '' },
+				displayOptions: { show: { operation: ['publishCoupon'], '@version': [{ _cnd: { gte: 2 } }] } },
+				description: 'The code customers enter or scan. Type a new code to create a coupon, or pick an existing one From List to update it.',
+				modes: [
+					{
+						displayName: 'By Code',
+						name: 'id',
+						type: 'string',
+						placeholder: 'LUNCH10',
+						hint: '3 to 40 letters, digits, _ or -',
+						validation: [
+							{
+								type: 'regex',
+								properties: { regex: '^[A-Za-z0-9_-]{3,40}$', errorMessage: 'Use 3 to 40 letters, digits, _ or -' },
+							},
+						],
+					},
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchCoupons', searchable: true },
+					},
+				],
 			},
 			{
 				displayName: 'Discount Type',
@@ -172,7 +242,7 @@ export class PosHub implements INodeType {
 				type: 'string',
 				default: 'EUR',
 				displayOptions: { show: { operation: ['publishCoupon'], discountType: ['fixed'] } },
-				description: 'The three-letter currency code of the amount off, e.g. EUR',
+				description: "The three-letter currency code of the amount off, e.g. EUR; empty means the hub's currency",
 			},
 			{
 				displayName: 'Coupon Fields',
@@ -186,8 +256,8 @@ export class PosHub implements INodeType {
 					{ displayName: 'Location Names or IDs', name: 'locationIds', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getLocations' }, default: [], description: `Where the coupon works; empty means every location. ${LIST_HINT}` },
 					{ displayName: 'Name', name: 'name', type: 'string', default: '', description: 'The coupon\'s name as shown to staff and customers' },
 					{ displayName: 'SKU Names or IDs', name: 'skus', type: 'multiOptions', typeOptions: { loadOptionsMethod: 'getMenuItems' }, default: [], description: `The meals the coupon applies to; empty means every item. ${LIST_HINT}` },
-					{ displayName: 'Valid From', name: 'validFrom', type: 'dateTime', default: '', description: 'When the coupon starts to work; empty means right away' },
-					{ displayName: 'Valid Until', name: 'validUntil', type: 'dateTime', default: '', description: 'When the coupon stops working; empty means no end date' },
+					{ displayName: 'Valid From', name: 'validFrom', type: 'dateTime', default: '', description: "When the coupon starts to work; empty means right away. A time without a time zone (as the date picker gives it) is in the hub's time zone." },
+					{ displayName: 'Valid Until', name: 'validUntil', type: 'dateTime', default: '', description: "When the coupon stops working; empty means no end date. A time without a time zone (as the date picker gives it) is in the hub's time zone." },
 				],
 			},
 			{
@@ -198,14 +268,38 @@ export class PosHub implements INodeType {
 				default: [],
 				description: `The POS connections to push to; empty means every connection. ${LIST_HINT}`,
 			},
+			{
+				displayName: 'Wait for the POS',
+				name: 'waitForPos',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to wait until every POS took the change (or gave up) instead of answering right away with the queued run; the step fails when a POS did not take it',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'waitTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 120,
+				displayOptions: { show: { waitForPos: [true] } },
+				description: 'How long to wait for the POS systems; then the step fails with the run ID (the change still goes on in the hub)',
+			},
 		],
 	};
 
-	methods = { loadOptions };
+	methods = { loadOptions, listSearch, credentialTest: { posHubApiTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const operation = this.getNodeParameter('operation', 0) as string;
+
+		/** The started run, or with "Wait for the POS" the ended one (failing when a POS gave up). */
+		const outcome = async (run: IDataObject, i: number): Promise<IDataObject> => {
+			if (!this.getNodeParameter('waitForPos', i, false)) return run;
+			return waitForRun.call(this, run, Number(this.getNodeParameter('waitTimeout', i, 120)), i);
+		};
+		const failure = (error: unknown): IDataObject => ({ error: (error as Error).message });
 
 		if (operation === 'updateMenu') {
 			const body = compact({
@@ -214,10 +308,10 @@ export class PosHub implements INodeType {
 			});
 			try {
 				const run = (await hubRequest.call(this, 'POST', '/v1/actions/update_menu', { body })) as IDataObject;
-				return [this.helpers.returnJsonArray(run)];
+				return [this.helpers.returnJsonArray(await outcome(run, 0))];
 			} catch (error) {
 				if (!this.continueOnFail()) throw error;
-				return [[{ json: { error: (error as Error).message } }]];
+				return [[{ json: failure(error) }]];
 			}
 		}
 
@@ -225,10 +319,10 @@ export class PosHub implements INodeType {
 		for (let i = 0; i < items.length; i += 1) {
 			try {
 				const run = (await hubRequest.call(this, 'POST', '/v1/actions/publish_coupon', { body: couponFrom(this, i) })) as IDataObject;
-				results.push({ json: run, pairedItem: { item: i } });
+				results.push({ json: await outcome(run, i), pairedItem: { item: i } });
 			} catch (error) {
 				if (!this.continueOnFail()) throw error;
-				results.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
+				results.push({ json: failure(error), pairedItem: { item: i } });
 			}
 		}
 		return [results];

@@ -1,6 +1,8 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import { posHubApiTest } from '../shared/credentialTest';
 import { hubRequest, loadOptions } from '../shared/hub';
+import SAMPLES from './samples.json';
 
 // The hub returns at most this many events per page (its maximum).
 const PAGE = 500;
@@ -26,6 +28,15 @@ export const EVENTS = [
 // The events that happen at a location, and those about a menu item: only they take those filters.
 export const LOCATION_EVENTS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online'];
 export const SKU_EVENTS = ['new_purchase', 'low_stock'];
+
+/** The node subtitle: the chosen event's label, not its value (n8n shows the expression's result). */
+export const EVENT_SUBTITLE = `={{ ${JSON.stringify(Object.fromEntries(EVENTS.map((event) => [event.value, event.name])))}[$parameter["event"]] }}`;
+
+/** The trigger contract's example event, marked as a sample, for a test run that finds no event. */
+export function sampleEvent(event: string): IDataObject | undefined {
+	const sample = (SAMPLES as Record<string, IDataObject>)[event];
+	return sample ? { ...sample, _sample: true } : undefined;
+}
 
 const filtersOf = (ctx: IPollFunctions, event: string): IDataObject => {
 	const filters: IDataObject = {};
@@ -58,13 +69,13 @@ export class PosHubTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'POS Hub Trigger',
 		name: 'posHubTrigger',
-		icon: 'fa:cash-register',
+		icon: 'file:posHub.svg',
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{$parameter["event"]}}',
+		subtitle: EVENT_SUBTITLE,
 		description: 'Starts the workflow on purchases, low stock, POS outages and failing connections reported by the POS Hub',
 		defaults: { name: 'POS Hub Trigger' },
-		credentials: [{ name: 'posHubApi', required: true }],
+		credentials: [{ name: 'posHubApi', required: true, testedBy: 'posHubApiTest' }],
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -81,35 +92,35 @@ export class PosHubTrigger implements INodeType {
 				displayName: 'Location Name or ID',
 				name: 'locationId',
 				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getLocations' },
+				typeOptions: { loadOptionsMethod: 'getLocationFilter' },
 				default: '',
 				displayOptions: { show: { event: LOCATION_EVENTS } },
 				description:
-					'Only events at this location; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Only events at this location; "All ..." (the default) means no filter. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 			{
 				displayName: 'Connection Name or ID',
 				name: 'connectionId',
 				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getConnections' },
+				typeOptions: { loadOptionsMethod: 'getConnectionFilter' },
 				default: '',
 				description:
-					'Only events of this POS connection; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Only events of this POS connection; "All ..." (the default) means no filter. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 			{
 				displayName: 'Menu Item (SKU) Name or ID',
 				name: 'sku',
 				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getMenuItems' },
+				typeOptions: { loadOptionsMethod: 'getMenuItemFilter' },
 				default: '',
 				displayOptions: { show: { event: SKU_EVENTS } },
 				description:
-					'Only events about this SKU; leave empty for all. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+					'Only events about this SKU; "All ..." (the default) means no filter. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 		],
 	};
 
-	methods = { loadOptions };
+	methods = { loadOptions, credentialTest: { posHubApiTest } };
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const event = this.getNodeParameter('event') as string;
@@ -117,9 +128,13 @@ export class PosHubTrigger implements INodeType {
 		const path = `/v1/triggers/${event}`;
 
 		if (this.getMode() === 'manual') {
-			// A test run shows the newest matching event and leaves the cursor alone.
+			// A test run shows the newest matching event and leaves the cursor alone. With none yet, it
+			// shows the contract's example (marked `_sample: true`) so the next nodes can be mapped;
+			// only here: an activated workflow never emits a sample.
 			const newest = (await hubRequest.call(this, 'GET', path, { qs: { ...filters, limit: 1 } })) as IDataObject[];
-			return newest.length ? [this.helpers.returnJsonArray(newest)] : null;
+			if (newest.length) return [this.helpers.returnJsonArray(newest)];
+			const sample = sampleEvent(event);
+			return sample ? [this.helpers.returnJsonArray([sample])] : null;
 		}
 
 		const cursor = this.getWorkflowStaticData('node') as Cursor;

@@ -4,6 +4,7 @@ import type {
 	IExecuteFunctions,
 	IHttpRequestMethods,
 	ILoadOptionsFunctions,
+	INodeListSearchResult,
 	INodePropertyOptions,
 	IPollFunctions,
 	JsonObject,
@@ -71,13 +72,19 @@ export function describeProblem(status: number, problem: Problem, retryAfter?: u
 	};
 }
 
-/** One authenticated hub request; error answers become NodeApiErrors with messages for people. */
-export async function hubRequest(
+/** A hub answer with its headers, for the lookups' X-Next-Cursor. */
+export interface HubAnswer {
+	body: any;
+	headers: Record<string, string | string[] | undefined>;
+}
+
+/** One authenticated hub request with its headers; error answers become NodeApiErrors with messages for people. */
+export async function hubRequestFull(
 	this: HubContext,
 	method: IHttpRequestMethods,
 	path: string,
 	options: { qs?: IDataObject; body?: IDataObject } = {},
-): Promise<any> {
+): Promise<HubAnswer> {
 	const credentials = await this.getCredentials(CREDENTIAL);
 	const baseURL = String(credentials.hubUrl ?? '').trim().replace(/\/+$/, '');
 	let response: FullResponse;
@@ -109,7 +116,42 @@ export async function hubRequest(
 			httpCode: String(response.statusCode),
 		});
 	}
-	return body;
+	return { body, headers: response.headers ?? {} };
+}
+
+/** One authenticated hub request; the answer's body. */
+export async function hubRequest(
+	this: HubContext,
+	method: IHttpRequestMethods,
+	path: string,
+	options: { qs?: IDataObject; body?: IDataObject } = {},
+): Promise<any> {
+	return (await hubRequestFull.call(this, method, path, options)).body;
+}
+
+/** The cursor of the next lookup page (X-Next-Cursor), or undefined on the last page. */
+export function nextCursor(headers: HubAnswer['headers']): string | undefined {
+	const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'x-next-cursor');
+	const value = Array.isArray(entry?.[1]) ? entry?.[1][0] : entry?.[1];
+	return value ? String(value) : undefined;
+}
+
+// Pages a dropdown loads at most. A plain n8n dropdown cannot ask for more while it is open, so it
+// loads every page up front; at the hub's page size this is thousands of entries, beyond which a
+// value is better given by expression than picked from a list.
+export const MAX_LOOKUP_PAGES = 50;
+
+/** Every entry of a lookup, page after page along X-Next-Cursor. */
+export async function lookupAll(this: ILoadOptionsFunctions, path: string): Promise<IDataObject[]> {
+	const items: IDataObject[] = [];
+	let cursor: string | undefined;
+	for (let page = 0; page < MAX_LOOKUP_PAGES; page += 1) {
+		const { body, headers } = await hubRequestFull.call(this, 'GET', path, { qs: cursor ? { cursor } : undefined });
+		if (Array.isArray(body)) items.push(...(body as IDataObject[]));
+		cursor = nextCursor(headers);
+		if (!cursor) break;
+	}
+	return items;
 }
 
 /** Dropdown options from one of the hub's lookups, labelled by name. */
@@ -119,22 +161,63 @@ export async function lookupOptions(
 	value: (item: IDataObject) => string = (item) => String(item.id),
 	extra: (item: IDataObject) => string = () => '',
 ): Promise<INodePropertyOptions[]> {
-	const items = (await hubRequest.call(this, 'GET', path)) as IDataObject[];
-	return (Array.isArray(items) ? items : []).map((item) => ({
+	const items = await lookupAll.call(this, path);
+	return items.map((item) => ({
 		name: String(item.name ?? value(item)),
 		value: value(item),
 		description: extra(item) || undefined,
 	}));
 }
 
+// A single-value filter's "leave empty for all" as an entry of the list: n8n marks a value that is not
+// among the options as "not supported", and the empty default is not among the hub's entries.
+const ALL = (what: string): INodePropertyOptions => ({ name: `All ${what}`, value: '', description: 'No filter' });
+
+const locationOptions = function (this: ILoadOptionsFunctions) {
+	return lookupOptions.call(this, '/v1/locations', (i) => String(i.id), (i) => String(i.id));
+};
+const connectionOptions = function (this: ILoadOptionsFunctions) {
+	return lookupOptions.call(this, '/v1/connections', (i) => String(i.id), (i) => `${i.type ?? ''} ${i.id}`.trim());
+};
+const menuItemOptions = function (this: ILoadOptionsFunctions) {
+	return lookupOptions.call(this, '/v1/menu-items', (i) => String(i.sku), (i) => String(i.sku));
+};
+
 export const loadOptions = {
 	async getLocations(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-		return lookupOptions.call(this, '/v1/locations', (i) => String(i.id), (i) => String(i.id));
+		return locationOptions.call(this);
 	},
 	async getConnections(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-		return lookupOptions.call(this, '/v1/connections', (i) => String(i.id), (i) => `${i.type ?? ''} ${i.id}`.trim());
+		return connectionOptions.call(this);
 	},
 	async getMenuItems(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
-		return lookupOptions.call(this, '/v1/menu-items', (i) => String(i.sku), (i) => String(i.sku));
+		return menuItemOptions.call(this);
+	},
+	async getLocationFilter(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+		return [ALL('locations'), ...(await locationOptions.call(this))];
+	},
+	async getConnectionFilter(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+		return [ALL('connections'), ...(await connectionOptions.call(this))];
+	},
+	async getMenuItemFilter(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+		return [ALL('menu items'), ...(await menuItemOptions.call(this))];
+	},
+};
+
+/** Resource-locator list searches: one page per call, n8n asks for the next with paginationToken. */
+export const listSearch = {
+	async searchCoupons(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
+		const qs: IDataObject = {};
+		if (filter) qs.q = filter;
+		if (paginationToken) qs.cursor = paginationToken;
+		const { body, headers } = await hubRequestFull.call(this, 'GET', '/v1/coupons', { qs });
+		const coupons = (Array.isArray(body) ? body : []) as IDataObject[];
+		return {
+			results: coupons.map((coupon) => ({
+				name: coupon.name ? `${coupon.code} – ${coupon.name}` : String(coupon.code),
+				value: String(coupon.code),
+			})),
+			paginationToken: nextCursor(headers),
+		};
 	},
 };
