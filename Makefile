@@ -39,8 +39,11 @@ test-js: zapier-app/node_modules/.installed n8n-node/node_modules/.installed
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The HTTP harness (bench/harness/): installs wrk itself, starts gunicorn, rq, scheduler, a database and a
+# Redis db of its own and a bare-Flask baseline, prints the table and writes bench/RESULTS.md.
+# make bench BENCH_ARGS="--events 200000" or BENCH_ARGS=--smoke; bench/run.py counts SQL per request.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 generate: zapier-app/node_modules/.installed
 	cd zapier-app && npm run generate
