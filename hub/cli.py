@@ -257,21 +257,49 @@ def cmd_scheduler(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     return {"status": "stopped"}
 
 
+def worker_queues() -> list[str]:
+    """Every queue a worker listens to unless told otherwise: each kind's, the polls of every registered
+    connector type, the reserved order deliveries queue, and the default `hub` queue."""
+    from hub.action_callbacks.kind import ACTION_CALLBACKS
+    from hub.connectors import CONNECTORS
+    from hub.deliveries import ACTION_DELIVERIES
+    from hub.hooks.kind import HOOK_DELIVERIES
+    from hub.jobs import ORDER_DELIVERIES_QUEUE, QUEUE_NAME
+    from hub.polling import POLLS
+
+    return [HOOK_DELIVERIES.queue_for(), ACTION_CALLBACKS.queue_for(), ACTION_DELIVERIES.queue_for(),
+            ORDER_DELIVERIES_QUEUE, *(POLLS.queue_for(c.type) for c in CONNECTORS), QUEUE_NAME]
+
+
 def cmd_worker(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
-    """Run an rq worker on REDIS_URL's "hub" queue, with the job code loaded once before it forks."""
+    """Run an rq worker on REDIS_URL's queues (every kind's unless --queues names some), with the job code
+    loaded once before it forks."""
     if not rt.settings.redis_url:
         raise CliError("REDIS_URL is not set: without Redis, jobs run inside `python -m hub run`")
     from rq import Queue, Worker
+    from rq.worker import DequeueStrategy
 
-    import hub.deliveries  # noqa: F401 - loaded once here rather than in every forked job
+    import hub.action_callbacks.sender  # noqa: F401 - loaded once here rather than in every forked job
+    import hub.deliveries  # noqa: F401
     import hub.hooks.delivery  # noqa: F401
     import hub.polling  # noqa: F401
-    from hub.jobs import QUEUE_NAME
+    from hub.jobs import QUEUE_PREFIX
 
+    names = [n for value in args.queues or [] for n in value.split(",") if n.strip()] or worker_queues()
     rt.db, rt.vault  # noqa: B018 - build the engine and vault before forking; no connection is opened
-    worker = Worker([Queue(QUEUE_NAME, connection=rt.redis)], connection=rt.redis)
-    worker.work(burst=args.burst)
+    queues = [Queue(QUEUE_PREFIX + name.strip(), connection=rt.redis) for name in names]
+    worker = Worker(queues, connection=rt.redis)
+    # Round robin: a flood of one kind (say hook deliveries) never starves the others on a shared worker.
+    worker.work(burst=args.burst, dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
     return {"status": "stopped"}
+
+
+def _worker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    p.add_argument("--queues", nargs="+", metavar="QUEUE",
+                   help="listen only to these queues (space or comma separated), e.g. polls:byte_fridge; "
+                        "default: every queue (hook_deliveries, action_callbacks, action_deliveries, "
+                        "order_deliveries, polls:<type> of each POS type, hub)")
 
 
 def _print_human(result: dict[str, Any]) -> None:
@@ -311,8 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("dismiss-quarantined", cmd_dismiss_quarantined, lambda p: p.add_argument("record_id")),
         ("run", cmd_run, _run_args),
         ("scheduler", cmd_scheduler, lambda p: None),
-        ("worker", cmd_worker, lambda p: p.add_argument("--burst", action="store_true",
-                                                         help="stop when the queue is empty")),
+        ("worker", cmd_worker, _worker_args),
     ]
     for name, handler, add_args in commands:
         p = sub.add_parser(name, help=(handler.__doc__ or "").strip())

@@ -21,6 +21,7 @@ from hub.action_callbacks.kind import add_callback, callback_view, rearm, wake_o
 from hub.catalog import Diff, coupon_diff, menu_diff, record_accepted
 from hub.connectors import build_connector, connector_class
 from hub.connectors.base import Capability, ConnectorError
+from hub.jobs import ACTION_DELIVERIES_QUEUE
 from hub.models import ActionRun, Connection, Delivery, utcnow
 from hub.refs import iso
 from hub.runtime import Runtime, get_runtime
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 ACTION_DELIVERIES = TaskKind(
     name="delivery",
     job="hub.deliveries.run_delivery",
+    queue=ACTION_DELIVERIES_QUEUE,
     table=Delivery,
     # Longer than a job may run (rq's job timeout is 300 s), so a live worker never loses its lease.
     lease=timedelta(seconds=330),

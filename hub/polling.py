@@ -28,6 +28,7 @@ from hub.connectors.base import Capability, ConnectorError, ErrorKind, LocationS
 from hub.db import Database
 from hub.events import emit
 from hub.inventory import CountUpdate, apply_counts
+from hub.jobs import POLLS_QUEUE, polls_queue
 from hub.models import Connection, Location, utcnow
 from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
@@ -65,6 +66,15 @@ class PollKind(WorkKind):
         claim = {"claimed_until": now + self.lease}
         return claim if token is None else {**claim, "claimed_by": token}
 
+    @property
+    def routed_by(self) -> InstrumentedAttribute:
+        """The connection's type picks the queue, so each POS type's polls can have workers of their own."""
+        return Connection.type
+
+    def queue_for(self, route: Any = None) -> str:
+        """polls:<connector type>, e.g. polls:byte_fridge."""
+        return polls_queue(route)
+
     def job_args(self, item_id: str, token: str) -> tuple[str, ...]:
         """The connection and the claim's token."""
         return (item_id, token)
@@ -81,6 +91,7 @@ class PollKind(WorkKind):
 POLLS = PollKind(
     name="poll",
     job="hub.polling.poll_connection",
+    queue=POLLS_QUEUE,  # one queue per connector type: polls:<type> (queue_for)
     table=Connection,
     lease=timedelta(seconds=300),
     # A failed poll is retried after its interval (at least 30 s), jittered so that a fleet that failed

@@ -106,8 +106,8 @@ def register() -> None:
 class Harness:
     """An app whose delivery jobs run in-process or in rq worker subprocesses, and its recording POSes."""
 
-    def __init__(self, rt: Any, client: Any, mode: str, tmp: Path, queue_name: str | None = None) -> None:
-        self.rt, self.client, self.mode, self.tmp, self.queue_name = rt, client, mode, tmp, queue_name
+    def __init__(self, rt: Any, client: Any, mode: str, tmp: Path, prefix: str | None = None) -> None:
+        self.rt, self.client, self.mode, self.tmp, self.prefix = rt, client, mode, tmp, prefix
         self._workers: list[subprocess.Popen] = []
 
     def add_pos(self, hub_id: str, name: str, **config: Any) -> tuple[str, Path]:
@@ -135,12 +135,18 @@ class Harness:
 
         settings = self.rt.settings
         return {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url or "",
-                "HUB_SECRET_KEYS": TEST_SECRET, "HUB_TEST_RQ_QUEUE": self.queue_name or "hub"}
+                "HUB_SECRET_KEYS": TEST_SECRET, "HUB_TEST_RQ_PREFIX": self.prefix or ""}
+
+    def queues(self) -> list[str]:
+        """Every queue a default `python -m hub worker` listens to (before this harness's prefix)."""
+        from hub.cli import worker_queues
+
+        return worker_queues()
 
     def worker_command(self, *flags: str) -> list[str]:
-        """`rq worker` on this harness's queue, knowing the recording connector."""
+        """`rq worker` on every one of this harness's queues, knowing the recording connector."""
         return [sys.executable, "-m", "tests.doubles", "worker", *flags, "--url", self.rt.settings.redis_url,
-                self.queue_name or "hub"]
+                *((self.prefix or "") + name for name in self.queues())]
 
     def drain(self) -> None:
         """Run every queued job to its end (in-process pool, or an rq burst worker)."""
@@ -190,10 +196,10 @@ class Harness:
 
 if __name__ == "__main__":
     register()
-    # Jobs a job enqueues (a delivery waking its run's callback) go to the harness's own queue too.
+    # Jobs a job enqueues (a delivery waking its run's callback) go to the harness's own queues too.
     from hub import jobs
 
-    jobs.QUEUE_NAME = os.environ.get("HUB_TEST_RQ_QUEUE", jobs.QUEUE_NAME)
+    jobs.QUEUE_PREFIX = os.environ.get("HUB_TEST_RQ_PREFIX", jobs.QUEUE_PREFIX)
     from rq.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import connectors, create_app
+from hub.deliveries import ACTION_DELIVERIES
 from hub.models import Delivery
 from hub.schemas import validate
 from tests.conftest import PG_URL, REDIS_URL, build_tenant, make_settings
@@ -34,18 +35,17 @@ def harness(request, database_urls, tmp_path, monkeypatch):
     settings = make_settings(database_urls[backend], redis_url=REDIS_URL if mode == "rq" else None)
     app = create_app(settings)
     rt = app.extensions["hub_runtime"]
-    queue_name = None
+    prefix = None
     if mode == "rq":
-        from rq import Queue
-
-        # A queue of this test's own, so no other process's workers take its jobs.
-        queue_name = f"hub-test-{uuid.uuid4().hex[:8]}"
-        rt.queue.queue = Queue(queue_name, connection=rt.queue.redis)
-    h = Harness(rt, app.test_client(), mode, tmp_path, queue_name)
+        # Queues of this test's own, so no other process's workers take its jobs.
+        prefix = f"hub-test-{uuid.uuid4().hex[:8]}-"
+        rt.queue.prefix = prefix
+    h = Harness(rt, app.test_client(), mode, tmp_path, prefix)
     yield h
     h.close()
     if mode == "rq":
-        rt.queue.queue.delete(delete_jobs=True)
+        for name in h.queues():
+            rt.queue.rq_queue(name).delete(delete_jobs=True)
 
 
 def update_menu(h, tenant, body, key=None):
@@ -196,10 +196,11 @@ def test_lost_jobs_are_re_enqueued_by_the_sweep(harness):
     run = update_menu(harness, tenant, {"items": [CAESAR]})
     if harness.mode == "rq":
         redis = harness.rt.queue.redis
-        assert harness.rt.queue.queue.count == 1
+        deliveries = harness.rt.queue.rq_queue(ACTION_DELIVERIES.queue)
+        assert deliveries.count == 1
         # Every queued job of this hub's queue vanishes, as in a Redis restart without persistence.
-        redis.delete(harness.rt.queue.queue.key, *redis.keys("rq:job:delivery-*"))
-        assert harness.rt.queue.queue.count == 0
+        redis.delete(deliveries.key, *redis.keys("rq:job:delivery-*"))
+        assert deliveries.count == 0
     else:
         del harness.rt.queue.enqueue
     harness.drain()

@@ -36,7 +36,8 @@ def rq_app(database_urls):
 
 @pytest.fixture
 def rq_worker(rq_app):
-    """A real `rq worker hub` process, with the settings a deployed worker gets from its environment."""
+    """A real `rq worker hook_deliveries` process, with the settings a deployed worker gets from its
+    environment."""
     settings = rq_app.extensions["hub_runtime"].settings
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
            "HUB_SECRET_KEYS": TEST_SECRET, "HUB_HOOK_ALLOWED_HOSTS": "127.0.0.1,localhost"}
@@ -45,7 +46,8 @@ def rq_worker(rq_app):
     # horse per job; without that, every job re-imports Flask, SQLAlchemy and the driver (over a second).
     preload = ("import hub.jobs, hub.hooks.delivery; from hub.runtime import get_runtime; "
                "rt = get_runtime(); rt.db, rt.vault; from rq.cli import main; main()")
-    command = [sys.executable, "-c", preload, "worker", "--url", REDIS_URL, "--name", name, "hub"]
+    command = [sys.executable, "-c", preload, "worker", "--url", REDIS_URL, "--name", name,
+               HOOK_DELIVERIES.queue]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     redis = rq_app.extensions["hub_runtime"].queue.redis
     deadline = time.monotonic() + 20
@@ -88,7 +90,7 @@ BACKLOG = 200
 @pytest.fixture
 def backlog(rq_app):
     """BACKLOG pending deliveries whose jobs wait in the rq queue (no worker runs); their job ids."""
-    queue = rq_app.extensions["hub_runtime"].queue.queue
+    queue = rq_app.extensions["hub_runtime"].queue.rq_queue(HOOK_DELIVERIES.queue)
     tenant = build_tenant(get_runtime())
     hook = subscribe(rq_app.test_client(), tenant, "http://127.0.0.1:9/never-called")
     record(tenant, *[sale(f"B-{i}") for i in range(BACKLOG)])
@@ -100,7 +102,7 @@ def backlog(rq_app):
 
 def queued(rq_app, job_ids):
     """How many times each of these job ids sits in the rq queue."""
-    queue = rq_app.extensions["hub_runtime"].queue.queue
+    queue = rq_app.extensions["hub_runtime"].queue.rq_queue(HOOK_DELIVERIES.queue)
     entries = Counter(entry.decode() for entry in queue.connection.lrange(queue.key, 0, -1))
     return Counter({job: entries[job] for job in job_ids})
 
@@ -121,7 +123,7 @@ def test_sweeping_a_backlog_again_and_again_keeps_one_queue_entry_per_delivery(r
 
 def test_a_delivery_whose_job_vanished_from_redis_is_queued_again(rq_app, backlog):
     lost = backlog[0]
-    queue = rq_app.extensions["hub_runtime"].queue.queue
+    queue = rq_app.extensions["hub_runtime"].queue.rq_queue(HOOK_DELIVERIES.queue)
     # What a Redis flush does to this one job: its hash and its queue entry are gone.
     queue.connection.delete(Job.key_for(lost))
     queue.connection.lrem(queue.key, 0, lost)

@@ -64,10 +64,12 @@ class RecordingQueue:
 
     def __init__(self) -> None:
         self.jobs: list[tuple] = []
+        self.queues: list[str] = []
         self.waiting_ids: set[str] = set()
 
-    def enqueue(self, func_path, *args, job_id=None):
+    def enqueue(self, func_path, *args, job_id=None, queue="hub"):
         self.jobs.append((func_path, args, job_id))
+        self.queues.append(queue)
 
     def waiting(self, job_ids):
         return set(job_ids) & self.waiting_ids

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hub.crypto import Vault
 from hub.db import on_commit
 from hub.hooks.signing import new_secret
-from hub.jobs import JobQueue
+from hub.jobs import ACTION_CALLBACKS_QUEUE, JobQueue
 from hub.models import ActionCallback, ActionRun, Delivery, Hub
 from hub.work.backoff import Backoff
 from hub.work.kind import IN_PROGRESS, PENDING, TaskKind
@@ -40,6 +40,7 @@ class CallbackKind(TaskKind):
 ACTION_CALLBACKS = CallbackKind(
     name="callback",
     job="hub.action_callbacks.sender.send_callback",
+    queue=ACTION_CALLBACKS_QUEUE,
     table=ActionCallback,
     # Longer than the send's own timeouts, so a live job never loses its lease mid-send.
     lease=timedelta(seconds=60),

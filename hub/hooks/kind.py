@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hub.jobs import HOOK_DELIVERIES_QUEUE
 from hub.models import HookDelivery
 from hub.work.backoff import Backoff
 from hub.work.kind import TaskKind
@@ -11,6 +12,7 @@ from hub.work.kind import TaskKind
 HOOK_DELIVERIES = TaskKind(
     name="hook",
     job="hub.hooks.delivery.deliver",
+    queue=HOOK_DELIVERIES_QUEUE,
     table=HookDelivery,
     # Longer than the send's own timeouts, so a live job never loses its lease mid-send.
     lease=timedelta(seconds=60),

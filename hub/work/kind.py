@@ -32,11 +32,21 @@ class WorkKind:
     table: type[Any]  # the model whose rows are the items: the record of work
     lease: timedelta  # longer than one run may take, so a live worker never loses its lease
     backoff: Backoff
+    queue: str  # the rq queue its jobs go to (hub.jobs), so workers can be run for one kind alone
     batch: int = 500  # items one sweep looks at
 
     def job_id(self, item_id: str) -> str:
         """The queue's id of an item's job, so an item is queued at most once at a time."""
         return f"{self.name}-{item_id}"
+
+    @property
+    def routed_by(self) -> InstrumentedAttribute | None:
+        """The column whose value picks an item's queue (queue_for), or None: every job goes to `queue`."""
+        return None
+
+    def queue_for(self, route: Any = None) -> str:
+        """The queue of an item's job, given its routed_by value."""
+        return self.queue
 
     def job_args(self, item_id: str, token: str) -> tuple[str, ...]:
         """The job's arguments: the item id (and the token, for kinds held from when they are queued)."""

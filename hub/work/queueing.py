@@ -1,5 +1,8 @@
 """Queueing leased work: jobs enqueued after commit, and the sweep that queues what came due or was lost.
 
+Each job goes to its kind's queue (for polls, the queue of the connection's type), and the queue is
+asked whether a job still waits in the queue it would now be sent to.
+
 Jobs carry only an item id (and a claim token), and the database is the record of work, so a
 Redis flush, a killed worker or a failed enqueue delays an item but never loses it.
 """
@@ -7,10 +10,10 @@ Redis flush, a killed worker or a failed enqueue delays an item but never loses 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database, on_commit
@@ -19,10 +22,10 @@ from hub.models import utcnow
 from hub.work.kind import TaskKind, WorkKind
 
 
-def enqueue(queue: JobQueue, kind: WorkKind, jobs: Iterable[tuple[str, ...]]) -> None:
-    """Queue one job per tuple of arguments (the first is the item id)."""
+def enqueue(queue: JobQueue, kind: WorkKind, jobs: Iterable[tuple[str, ...]], to: str | None = None) -> None:
+    """Queue one job per tuple of arguments (the first is the item id) on the kind's queue (or `to`)."""
     for args in jobs:
-        queue.enqueue(kind.job, *args, job_id=kind.job_id(args[0]))
+        queue.enqueue(kind.job, *args, job_id=kind.job_id(args[0]), queue=to or kind.queue_for())
 
 
 def enqueue_on_commit(session: Session, queue: JobQueue, kind: TaskKind, item_ids: Iterable[str]) -> None:
@@ -33,9 +36,16 @@ def enqueue_on_commit(session: Session, queue: JobQueue, kind: TaskKind, item_id
 
 
 def mark_due(db: Database, kind: WorkKind, now: datetime | None = None,
-             waiting: Callable[[Iterable[str]], set[str]] | None = None, *,
+             waiting: Callable[[Mapping[str, str]], set[str]] | None = None, *,
              only: str | None = None, limit: int | None = None) -> list[tuple[str, ...]]:
-    """Mark the items that need a job as queued; returns the job arguments of those with no job waiting.
+    """Mark the items that need a job as queued; returns the job arguments of those with no job waiting."""
+    return [args for args, _ in _mark_due(db, kind, now, waiting, only=only, limit=limit)]
+
+
+def _mark_due(db: Database, kind: WorkKind, now: datetime | None = None,
+              waiting: Callable[[Mapping[str, str]], set[str]] | None = None, *,
+              only: str | None = None, limit: int | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """mark_due, with the queue each job goes to.
 
     An item presumed lost may only be stuck behind a backlog, so `waiting` (the queue) is asked
     first, outside any transaction: an item whose job still waits there is marked again but not
@@ -49,12 +59,16 @@ def mark_due(db: Database, kind: WorkKind, now: datetime | None = None,
     pick = select(table.id).where(kind.needs_job(now))
     if only is not None:
         pick = pick.where(table.id == only)
+    route = kind.routed_by if kind.routed_by is not None else null()
     with db.session() as session:
         kind.give_up_stalled(session, now)
-        ids = list(session.scalars(pick.order_by(kind.due_at.nulls_first()).limit(limit or kind.batch)))
-    if not ids:
+        rows = session.execute(pick.add_columns(route).order_by(kind.due_at.nulls_first())
+                               .limit(limit or kind.batch)).all()
+    if not rows:
         return []
-    in_queue = waiting(kind.job_id(item_id) for item_id in ids) if waiting else set()
+    ids = [item_id for item_id, _ in rows]
+    queues = {item_id: kind.queue_for(value) for item_id, value in rows}
+    in_queue = waiting({kind.job_id(item_id): queues[item_id] for item_id in ids}) if waiting else set()
     token = secrets.token_hex(8)
     with db.session() as session:
         pick = pick.where(table.id.in_(ids))
@@ -66,12 +80,13 @@ def mark_due(db: Database, kind: WorkKind, now: datetime | None = None,
             if group:
                 session.execute(update(table).where(table.id.in_(group)).values(kind.queued(now, group_token))
                                 .execution_options(synchronize_session=False))
-    return [kind.job_args(item_id, token) for item_id in fresh]
+    return [(kind.job_args(item_id, token), queues[item_id]) for item_id in fresh]
 
 
 def sweep(db: Database, queue: JobQueue, kind: WorkKind, now: datetime | None = None,
           only: str | None = None) -> int:
     """Queue a job for every item of this kind that needs one and has none waiting; returns how many."""
-    jobs = mark_due(db, kind, now, queue.waiting, only=only)
-    enqueue(queue, kind, jobs)
+    jobs = _mark_due(db, kind, now, queue.waiting, only=only)
+    for args, queue_name in jobs:
+        enqueue(queue, kind, [args], to=queue_name)
     return len(jobs)
