@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from hub.errors import ProblemError
-from hub.keys import Principal, authenticate
+from hub.keys import Principal, authenticate_cached
 from hub.ratelimit import check_rate_limit
 from hub.runtime import get_runtime
 
@@ -33,8 +33,7 @@ def authorize(scopes: tuple[str, ...]) -> Principal:
     if key is None:
         raise ProblemError(401, "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
                            headers={"WWW-Authenticate": 'Bearer realm="pos-hub"'})
-    with get_runtime().db.session() as session:
-        principal = authenticate(session, key)
+    principal = authenticate_cached(get_runtime().db, key)
     if principal is None:
         raise ProblemError(401, "The API key is unknown or has been revoked.",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

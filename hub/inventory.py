@@ -33,10 +33,10 @@ def item_names(session: Session, hub_id: str, skus: set[str]) -> dict[str, str]:
     return {sku: name for sku, name in rows}
 
 
-def emit_low_stock(session: Session, connection: Connection, location: Location, sku: str,
-                   change: StockChange, item_name: str | None) -> None:
-    """Append the low_stock event for a crossing."""
-    emit(session, connection.hub_id, "low_stock", {
+def low_stock_payload(connection: Connection, location: Location, sku: str, change: StockChange,
+                      item_name: str | None) -> dict:
+    """The low_stock trigger item of a crossing (without its event id; occurred_at filled in on emit)."""
+    return {
         "type": "low_stock",
         "occurred_at": None,
         "connection": connection_ref(connection),
@@ -45,7 +45,15 @@ def emit_low_stock(session: Session, connection: Connection, location: Location,
         "item_name": item_name,
         "quantity": change.quantity,
         "threshold": change.threshold,
-    }, connection_id=connection.id, location_id=location.id, sku=sku)
+    }
+
+
+def emit_low_stock(session: Session, connection: Connection, location: Location, sku: str,
+                   change: StockChange, item_name: str | None) -> None:
+    """Append the low_stock event for a crossing."""
+    emit(session, connection.hub_id, "low_stock",
+         low_stock_payload(connection, location, sku, change, item_name),
+         connection_id=connection.id, location_id=location.id, sku=sku)
 
 
 def apply_counts(session: Session, connection: Connection, updates: list[CountUpdate]) -> int:

@@ -6,11 +6,14 @@ import hashlib
 import hmac
 import secrets
 import string
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.db import Database, on_commit
 from hub.models import ApiKey, Connection, utcnow
 
 SCOPES = ("automation", "pos", "admin")
@@ -96,9 +99,53 @@ def authenticate(session: Session, presented: str) -> Principal | None:
                      connection_id=record.connection_id)
 
 
+# Valid keys this process has checked, so a request costs no database round trip for its key. A key
+# revoked here stops at once; revoked by another process (a web worker, the CLI), it stops within
+# KEY_CACHE_SECONDS. Only valid keys are kept (an unknown or wrong key is looked up every time), under
+# a hash of the presented key, never the key itself.
+KEY_CACHE_SECONDS = 2.0
+_KEY_CACHE_MAX = 10_000
+_key_cache: dict[str, tuple[Principal, float]] = {}
+_key_cache_lock = threading.Lock()
+
+
+def authenticate_cached(db: Database, presented: str) -> Principal | None:
+    """authenticate(), answered from this process's cache of valid keys while an answer is fresh."""
+    digest = _hash(presented)
+    cached = _key_cache.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    with db.session() as session:
+        principal = authenticate(session, presented)
+    with _key_cache_lock:
+        if principal is None:
+            _key_cache.pop(digest, None)
+        else:
+            if len(_key_cache) >= _KEY_CACHE_MAX:
+                _key_cache.clear()
+            _key_cache[digest] = (principal, now + KEY_CACHE_SECONDS)
+    return principal
+
+
+def forget_key(key_id: str) -> None:
+    """Drop a key from this process's cache (it was revoked)."""
+    with _key_cache_lock:
+        for digest in [d for d, (p, _) in _key_cache.items() if p.key_id == key_id]:
+            del _key_cache[digest]
+
+
 def revoke_key(session: Session, key_id: str, hub_id: str | None = None) -> bool:
-    """Revoke a key by id (within a hub when given); True when one was revoked."""
+    """Revoke a key by id (within a hub when given); True when one was revoked.
+
+    This process's key cache forgets it now and again at commit (a request may have cached it in
+    between); other processes stop accepting it within KEY_CACHE_SECONDS.
+    """
     stmt = update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
     if hub_id:
         stmt = stmt.where(ApiKey.hub_id == hub_id)
-    return session.execute(stmt.values(revoked_at=utcnow())).rowcount == 1
+    revoked = session.execute(stmt.values(revoked_at=utcnow())).rowcount == 1
+    if revoked:
+        forget_key(key_id)
+        on_commit(session, lambda: forget_key(key_id))
+    return revoked

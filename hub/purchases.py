@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.connectors.base import PurchaseRecord
-from hub.events import emit
-from hub.inventory import emit_low_stock, item_names
+from hub.events import emit_many
+from hub.inventory import item_names, low_stock_payload
 from hub.models import Connection, Location, Purchase, PurchaseLine, new_id
 from hub.refs import connection_ref, iso, location_ref, locations_by_external_id
-from hub.stock import StockChange, change_stock
+from hub.stock import Sale, sell
 
 
 class UnknownLocation(ValueError):
@@ -38,7 +38,7 @@ class RecordedPurchase:
     duplicate: bool
 
 
-def _resolve_location(session: Session, connection: Connection, locations: dict[str, Location],
+def _resolve_location(connection: Connection, locations: dict[str, Location], new: list[Location],
                       external_id: str | None, create: bool, index: int) -> Location | None:
     if external_id is None:
         if len(locations) == 1:
@@ -50,43 +50,73 @@ def _resolve_location(session: Session, connection: Connection, locations: dict[
     if location is None:
         if not create:
             raise UnknownLocation(index, external_id, sorted(locations))
-        location = Location(hub_id=connection.hub_id, connection_id=connection.id, external_id=external_id,
-                            name=external_id)
-        session.add(location)
-        session.flush()
+        location = Location(id=new_id("loc"), hub_id=connection.hub_id, connection_id=connection.id,
+                            external_id=external_id, name=external_id)
+        new.append(location)
         locations[external_id] = location
     return location
 
 
-def _insert_purchase(session: Session, connection: Connection, record: PurchaseRecord,
-                     location: Location | None, total: str) -> str | None:
-    """Insert unless the POS's id is already recorded; None for a duplicate (race-safe)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Purchase).values(
-        id=new_id("pur"),
-        hub_id=connection.hub_id,
-        connection_id=connection.id,
-        location_id=location.id if location else None,
-        external_id=record.external_id,
-        occurred_at=record.occurred_at,
-        total_amount=total,
-        currency=record.currency,
-        payment_state=record.payment_state,
-        coupon_codes=list(record.coupon_codes),
-        customer_key=record.customer_key,
-    ).on_conflict_do_nothing(index_elements=["connection_id", "external_id"]).returning(Purchase.id)
-    return session.execute(stmt).scalar_one_or_none()
+def _dialect_insert(session: Session):  # noqa: ANN202 - the dialect's insert(), with on_conflict_do_nothing
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
-def _settle_duplicate(session: Session, connection: Connection, record: PurchaseRecord) -> str:
-    """A purchase seen again keeps its event, but a POS that first reported it unpaid may now say
-    it is paid (e.g. an open order polled before checkout): that later payment state is kept."""
-    if record.payment_state != "unpaid":
+@dataclass
+class _Candidate:
+    """One POS id of the batch: its first report, and the payment state its reports settle on."""
+
+    record: PurchaseRecord
+    location: Location | None
+    total: str
+    payment_state: str
+    purchase_id: str = ""
+    new: bool = False
+
+
+def _settled_state(current: str, reported: str) -> str:
+    """An unpaid purchase takes a later report's payment state; any other state stays."""
+    return reported if current == "unpaid" else current
+
+
+def _insert_purchases(session: Session, connection: Connection, candidates: list[_Candidate]) -> None:
+    """One INSERT for the batch, yielding to the unique index: the rows it returns are ours (race-safe).
+
+    Rows go in sorted by POS id, so two concurrent batches wait on each other's ids in one order
+    (never a deadlock on PostgreSQL).
+    """
+    rows = [{"id": new_id("pur"), "hub_id": connection.hub_id, "connection_id": connection.id,
+             "location_id": c.location.id if c.location else None, "external_id": c.record.external_id,
+             "occurred_at": c.record.occurred_at, "total_amount": c.total, "currency": c.record.currency,
+             "payment_state": c.payment_state, "coupon_codes": list(c.record.coupon_codes),
+             "customer_key": c.record.customer_key}
+            for c in sorted(candidates, key=lambda c: c.record.external_id)]
+    table = Purchase.__table__
+    stmt = (_dialect_insert(session)(table)
+            .on_conflict_do_nothing(index_elements=["connection_id", "external_id"])
+            .returning(table.c.id, table.c.external_id))
+    by_external_id = {c.record.external_id: c for c in candidates}
+    # Core executemany: SQLAlchemy sends it as multi-row INSERTs (up to 1,000 rows each), compiled once.
+    for purchase_id, external_id in session.connection().execute(stmt, rows):
+        candidate = by_external_id[external_id]
+        candidate.purchase_id, candidate.new = purchase_id, True
+
+
+def _settle_duplicates(session: Session, connection: Connection, candidates: list[_Candidate]) -> None:
+    """POS ids already recorded keep their purchase and event, but one first reported unpaid takes a
+    later report's payment state (e.g. an open order polled before checkout); their ids are read back."""
+    by_state: dict[str, list[str]] = {}
+    for c in candidates:
+        if c.payment_state != "unpaid":
+            by_state.setdefault(c.payment_state, []).append(c.record.external_id)
+    for state, external_ids in sorted(by_state.items()):
         session.execute(update(Purchase).where(
-            Purchase.connection_id == connection.id, Purchase.external_id == record.external_id,
-            Purchase.payment_state == "unpaid").values(payment_state=record.payment_state))
-    return session.scalar(select(Purchase.id).where(Purchase.connection_id == connection.id,
-                                                    Purchase.external_id == record.external_id)) or ""
+            Purchase.connection_id == connection.id, Purchase.external_id.in_(sorted(external_ids)),
+            Purchase.payment_state == "unpaid").values(payment_state=state))
+    by_external_id = {c.record.external_id: c for c in candidates}
+    found = session.execute(select(Purchase.id, Purchase.external_id).where(
+        Purchase.connection_id == connection.id, Purchase.external_id.in_(list(by_external_id))))
+    for purchase_id, external_id in found:
+        by_external_id[external_id].purchase_id = purchase_id
 
 
 def record_purchases(
@@ -94,48 +124,67 @@ def record_purchases(
 ) -> list[RecordedPurchase]:
     """Record each purchase once per (connection, POS id): lines, stock decrement, events.
 
-    A purchase reported twice, even concurrently, is recorded once: the insert
-    yields to the unique index, and only the winner decrements stock and emits.
+    Set-based: one INSERT per table for the whole batch, one stock UPDATE per (location, sku) with
+    the batch's summed quantity, and the events appended together. A purchase reported twice, even
+    concurrently or within one batch, is recorded once: the insert yields to the unique index, and
+    only the batch whose insert returned the row decrements stock and emits its event.
     """
     locations = locations_by_external_id(session, connection.id)
-    results: list[RecordedPurchase] = []
-    new: list[tuple[str, PurchaseRecord, Location | None, str]] = []
+    created_locations: list[Location] = []
+    candidates: dict[str, _Candidate] = {}
     for index, record in enumerate(records):
-        location = _resolve_location(session, connection, locations, record.location_external_id,
+        location = _resolve_location(connection, locations, created_locations, record.location_external_id,
                                      create_locations, index)
-        total = record.total or format(sum((Decimal(ln.line_total) for ln in record.lines), Decimal(0)), "f")
-        purchase_id = _insert_purchase(session, connection, record, location, total)
-        if purchase_id is None:
-            existing_id = _settle_duplicate(session, connection, record)
-            results.append(RecordedPurchase(record.external_id, existing_id, True))
-            continue
-        session.add_all(PurchaseLine(purchase_id=purchase_id, position=i, sku=line.sku, name=line.name,
-                                     quantity=line.quantity, unit_price=line.unit_price,
-                                     line_total=line.line_total)
-                        for i, line in enumerate(record.lines))
-        results.append(RecordedPurchase(record.external_id, purchase_id, False))
-        new.append((purchase_id, record, location, total))
+        candidate = candidates.get(record.external_id)
+        if candidate is None:
+            total = record.total or format(sum((Decimal(line.line_total) for line in record.lines),
+                                               Decimal(0)), "f")
+            candidates[record.external_id] = _Candidate(record, location, total, record.payment_state)
+        else:  # reported twice in one batch: the first report is the purchase, a later one may pay it
+            candidate.payment_state = _settled_state(candidate.payment_state, record.payment_state)
+    if not candidates:
+        return []
+    if created_locations:
+        session.add_all(created_locations)
+        session.flush()
 
-    crossings: list[tuple[Location, str, StockChange]] = []
-    for _, record, location, _ in new:
-        if location is None:
-            continue
-        for line in record.lines:
-            change = change_stock(session, connection.hub_id, location.id, line.sku, -line.quantity,
-                                  create=False)
-            if change is not None and change.crossed_low:
-                crossings.append((location, line.sku, change))
+    _insert_purchases(session, connection, list(candidates.values()))
+    if duplicates := [c for c in candidates.values() if not c.new]:
+        _settle_duplicates(session, connection, duplicates)
+    new = [c for c in candidates.values() if c.new]
 
-    skus = {line.sku for _, r, _, _ in new for line in r.lines} | {sku for _, sku, _ in crossings}
+    line_rows = [{"purchase_id": c.purchase_id, "position": i, "sku": line.sku, "name": line.name,
+                  "quantity": line.quantity, "unit_price": line.unit_price, "line_total": line.line_total}
+                 for c in new for i, line in enumerate(c.record.lines)]
+    if line_rows:
+        session.connection().execute(insert(PurchaseLine.__table__), line_rows)
+
+    # One UPDATE per (location, sku) for the batch; crossings judged line by line, as one sale at a time.
+    sales: list[Sale] = []
+    sold_at: dict[str, Location] = {}
+    for c in new:
+        if c.location is not None:
+            sold_at[c.location.id] = c.location
+            sales += [Sale(c.location.id, line.sku, line.quantity) for line in c.record.lines]
+    crossings = sell(session, connection.hub_id, sales)
+
+    skus = {line.sku for c in new for line in c.record.lines}
     names = item_names(session, connection.hub_id, skus)
-    # Events last: emit() takes the hub's row lock, which is then held only until commit.
-    for purchase_id, record, location, total in new:
-        emit(session, connection.hub_id, "new_purchase",
-             purchase_payload(purchase_id, connection, location, record, total, names),
-             connection_id=connection.id, location_id=location.id if location else None)
-    for location, sku, change in crossings:
-        emit_low_stock(session, connection, location, sku, change, names.get(sku))
-    return results
+    # Events last: appending takes the hub's row lock, which is then held only until commit.
+    # Low-stock events follow the purchases, in the order of the lines that crossed.
+    events = [("new_purchase",
+               purchase_payload(c.purchase_id, connection, c.location, c.record, c.total, names),
+               connection.id, c.location.id if c.location else None, None) for c in new]
+    events += [("low_stock",
+                low_stock_payload(connection, sold_at[sale.location_id], sale.sku, change,
+                                  names.get(sale.sku)),
+                connection.id, sale.location_id, sale.sku) for _, sale, change in crossings]
+    emit_many(session, connection.hub_id, events)
+
+    return [RecordedPurchase(record.external_id, candidates[record.external_id].purchase_id,
+                             not candidates[record.external_id].new or record is not
+                             candidates[record.external_id].record)
+            for record in records]
 
 
 def purchase_payload(purchase_id: str, connection: Connection, location: Location | None,

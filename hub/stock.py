@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, case, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,14 +59,23 @@ def _settle_threshold(session: Session, row_id: int, quantity: int, threshold: i
 
 
 def _quantity_plus(delta: int) -> ColumnElement[int]:
-    """quantity + delta, held inside the column's range: sales far past the count never overflow it."""
-    # Every literal stays inside the column's type too, or PostgreSQL refuses the statement itself.
-    delta = max(-QUANTITY_MAX, min(QUANTITY_MAX, delta))
+    """quantity + delta, held inside the column's range: sales far past the count never overflow it.
+
+    Exact for any delta, including a batch's summed quantities beyond the column's own range.
+    """
+    # Every literal stays inside the column's type too, or PostgreSQL refuses the statement itself:
+    # a delta past the range is added in two steps, each inside it (the sum is, once unclamped).
+    if delta <= QUANTITY_MIN - QUANTITY_MAX:
+        return literal(QUANTITY_MIN, Integer)
+    if delta >= QUANTITY_MAX - QUANTITY_MIN:
+        return literal(QUANTITY_MAX, Integer)
+    first = max(-QUANTITY_MAX, min(QUANTITY_MAX, delta))
+    total: ColumnElement[int] = InventoryLevel.quantity + first
+    if delta != first:
+        total = total + (delta - first)
     if delta < 0:
-        return case((InventoryLevel.quantity < QUANTITY_MIN - delta, QUANTITY_MIN),
-                    else_=InventoryLevel.quantity + delta)
-    return case((InventoryLevel.quantity > QUANTITY_MAX - delta, QUANTITY_MAX),
-                else_=InventoryLevel.quantity + delta)
+        return case((InventoryLevel.quantity < QUANTITY_MIN - delta, QUANTITY_MIN), else_=total)
+    return case((InventoryLevel.quantity > QUANTITY_MAX - delta, QUANTITY_MAX), else_=total)
 
 
 def change_stock(
@@ -104,3 +113,61 @@ def set_stock(
         .returning(*_returning(hub_id))
     ).one()
     return _settle_threshold(session, row.id, row.quantity, row.threshold, row.is_low)
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One line's decrement in a batch: where, which item, how many."""
+
+    location_id: str
+    sku: str
+    quantity: int
+
+
+def sell(session: Session, hub_id: str, sales: list[Sale]) -> list[tuple[int, Sale, StockChange]]:
+    """Apply a batch's sales with one UPDATE per (location, sku), by their summed quantity.
+
+    The rows are locked first, in one SELECT ... FOR UPDATE in (location, sku) order (so concurrent
+    batches never deadlock; SQLite has one writer), which gives each level before the batch. The
+    crossings are then judged line by line exactly as one change_stock per line would (a crossing
+    fires once, its event carries the level at that line, and a level above its threshold re-arms),
+    and each row is written once: its new quantity and low-stock flag. Items whose stock is not tracked
+    at that location are left alone. Returns the crossings as (index of the line in sales, sale, change),
+    in the order of the lines.
+    """
+    pairs = sorted({(sale.location_id, sale.sku) for sale in sales})
+    if not pairs:
+        return []
+    hub_default = select(Hub.low_stock_threshold).where(Hub.id == hub_id).scalar_subquery()
+    rows = session.execute(
+        select(InventoryLevel.id, InventoryLevel.location_id, InventoryLevel.sku, InventoryLevel.quantity,
+               func.coalesce(InventoryLevel.low_stock_threshold, hub_default, 0).label("threshold"),
+               InventoryLevel.is_low)
+        .where(tuple_(InventoryLevel.location_id, InventoryLevel.sku).in_(pairs))
+        .order_by(InventoryLevel.location_id, InventoryLevel.sku)
+        .with_for_update(of=InventoryLevel)
+    ).all()
+    levels = {(row.location_id, row.sku): row for row in rows}
+    state = {key: [row.quantity, row.is_low] for key, row in levels.items()}
+    crossings: list[tuple[int, Sale, StockChange]] = []
+    for index, sale in enumerate(sales):
+        key = (sale.location_id, sale.sku)
+        if key not in state:
+            continue
+        current = state[key]
+        quantity = max(QUANTITY_MIN, min(QUANTITY_MAX, current[0] - sale.quantity))
+        threshold = levels[key].threshold
+        current[0] = quantity
+        if quantity <= threshold and not current[1]:
+            current[1] = True
+            crossings.append((index, sale, StockChange(quantity, threshold, True, False)))
+        elif quantity > threshold and current[1]:
+            current[1] = False
+    for key in sorted(levels):
+        row, (quantity, is_low) = levels[key], state[key]
+        if quantity == row.quantity and is_low == row.is_low:
+            continue
+        # Relative to the locked row, so even an unlocked writer's change is never lost.
+        session.execute(update(InventoryLevel).where(InventoryLevel.id == row.id)
+                        .values(quantity=_quantity_plus(quantity - row.quantity), is_low=is_low))
+    return crossings

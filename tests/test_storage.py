@@ -92,3 +92,17 @@ def test_migrations_match_the_models(backend_app):
     with get_runtime().db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
     assert diff == []
+
+
+def test_a_change_past_the_columns_range_is_exact_and_clamped(backend_app):
+    # A batch sums its sales per item, so a change may be larger than the column can hold.
+    rt = get_runtime()
+    tenant = build_tenant(rt)
+    location = tenant.location_ids[0]
+    with rt.db.session() as s:
+        set_stock(s, tenant.hub_id, location, "SAL-CAESAR", 100)
+        assert change_stock(s, tenant.hub_id, location, "SAL-CAESAR", -(2**31 + 50)).quantity == -(2**31) + 50
+        assert change_stock(s, tenant.hub_id, location, "SAL-CAESAR", -(2**31)).quantity == -(2**31)
+        assert change_stock(s, tenant.hub_id, location, "SAL-CAESAR", 2**32 - 7).quantity == 2**31 - 7
+        assert change_stock(s, tenant.hub_id, location, "SAL-CAESAR", 2**33).quantity == 2**31 - 1
+        assert change_stock(s, tenant.hub_id, location, "SAL-CAESAR", -(2**33)).quantity == -(2**31)
