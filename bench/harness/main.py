@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 from bench.harness import scenarios, seed
+from bench.harness.catchup import p6_catchup
+from bench.harness.fanout import p4_fanout
 from bench.harness.load import Driver
 from bench.harness.report import Report, write_results
 from bench.harness.servers import (
@@ -28,7 +30,7 @@ from bench.harness.servers import (
 )
 
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
-SCENARIOS = ("P1", "P2", "P3", "P5")
+SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -47,7 +49,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                    help="load generator: wrk (installed with apt-get when missing) or the Python fallback")
     p.add_argument("--only", default=",".join(SCENARIOS),
-                   help="comma-separated scenarios (default P1,P2,P3,P5)")
+                   help="comma-separated scenarios (default all: P1,P2,P3,P4,P5,P6)")
+    p.add_argument("--profile", action="store_true",
+                   help="also profile P1 and P2 single in-process (cProfile, SQL counts, PostgreSQL time)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes and 1 s runs, to check the harness works")
     p.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
                    help="write bench/RESULTS.md (default: yes, except with --smoke)")
@@ -112,6 +116,7 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     flush_redis(redis_url)
     env = {**os.environ, "DATABASE_URL": db.url, "REDIS_URL": redis_url, "HUB_SECRET_KEYS": secret,
            "HUB_RATE_LIMIT_PER_MINUTE": str(args.rate_limit), "HUB_HOOK_ALLOWED_HOSTS": "127.0.0.1",
+           "HUB_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # P4 and P6 call a mock POS on loopback
            "PYTHONUNBUFFERED": "1"}
     seed.migrate(env)
     tenants = seed.create_tenants(db.url, secret, args.hubs)
@@ -158,11 +163,21 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
         scenarios.p2_ingest(targets, driver, report)
     if "P3" in args.only:
         scenarios.p3_hooks(targets, driver, report)
+    if "P4" in args.only:
+        p4_fanout(hub_url, db.url, secret, args.rq_workers, report,
+                  connections=10 if args.smoke else 100, items=100 if args.smoke else 1000)
     if "P5" in args.only:
         scenarios.p5_rss(targets, driver, report, rss_before, base_rss_before)
+    if "P6" in args.only:
+        p6_catchup(hub_url, db.url, secret, report, waiting=2_000 if args.smoke else 50_000)
+    if args.profile:
+        from bench.harness.profile import run_profile
+
+        run_profile(db.url, redis_url, secret, args.rate_limit, tenants[0], report,
+                    n=20 if args.smoke else 200)
     skipped = [s for s in SCENARIOS if s not in args.only]
-    report.notes.append("not measured by this harness yet: P4 (menu fan-out), P6 (catch-up)"
-                        + (f"; skipped in this run: {', '.join(skipped)}" if skipped else ""))
+    if skipped:
+        report.notes.append(f"skipped in this run: {', '.join(skipped)}")
     return report
 
 

@@ -115,3 +115,39 @@ def bulk_events(database_url: str, tenants: list[Tenant], total: int) -> float:
         c.execute(text("VACUUM ANALYZE events"))
     engine.dispose()
     return time.monotonic() - start
+
+
+def create_admin_hub(database_url: str, secret_key: str, name: str) -> tuple[str, str, str]:
+    """A new hub with an automation and an admin key: (hub id, automation key, admin key)."""
+    from hub.admin import create_hub
+    from hub.config import Settings
+    from hub.keys import issue_key
+    from hub.runtime import Runtime
+
+    rt = Runtime(Settings(database_url=database_url, secret_keys=(secret_key,)))
+    with rt.db.session() as s:
+        hub = create_hub(s, name)
+        keys = hub.id, issue_key(s, hub.id, "automation").key, issue_key(s, hub.id, "admin").key
+    rt.db.engine.dispose()
+    return keys
+
+
+def add_byte_connection(base_url: str, admin_key: str, name: str, pos_url: str) -> str:
+    """A byte_fridge connection added through the admin API; its id."""
+    status, body = http("POST", f"{base_url}/v1/admin/connections", admin_key, {
+        "type": "byte_fridge", "name": name, "config": {"base_url": pos_url},
+        "credentials": {"api_key": "bench"}})
+    if status != 201:
+        raise RuntimeError(f"connection create answered {status}: {body[:300]!r}")
+    return json.loads(body)["id"]
+
+
+def sql(database_url: str, statement: str, **params: object) -> list[tuple]:
+    """One statement in its own transaction; its rows (empty for statements without)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as c:
+            result = c.execute(text(statement), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
