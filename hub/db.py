@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from threading import Lock
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _databases: dict[str, Database] = {}
+_databases_lock = Lock()  # threaded web workers (gunicorn gthread) may ask for an engine at once
 _AFTER_COMMIT = "after_commit"
 
 
@@ -100,12 +102,16 @@ def get_database(url: str) -> Database:
     url = normalize_url(url)
     db = _databases.get(url)
     if db is None:
-        db = _databases[url] = Database(url)
+        with _databases_lock:
+            db = _databases.get(url)
+            if db is None:
+                db = _databases[url] = Database(url)
     return db
 
 
 def dispose_all() -> None:
     """Close every engine (for tests and forked workers)."""
-    for db in _databases.values():
-        db.engine.dispose()
-    _databases.clear()
+    with _databases_lock:
+        for db in _databases.values():
+            db.engine.dispose()
+        _databases.clear()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hub.auth import current_principal
@@ -107,9 +107,12 @@ def idempotent(session: Session, hub_id: str, produce: Callable[[], tuple[int, A
         body = _sealed(record.response_body, sealed, get_runtime().vault.decrypt_json)
         return json_response(record.status_code, body, replayed=True)
     status, body = produce()
-    record = session.get(IdempotencyRecord, (api_key_id, key))
-    record.status_code = status
-    record.response_body = _sealed(body, sealed, get_runtime().vault.encrypt_json)
+    # Our own claimed row, written by its key without reading it back (one round trip).
+    session.execute(update(IdempotencyRecord)
+                    .where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+                    .values(status_code=status,
+                            response_body=_sealed(body, sealed, get_runtime().vault.encrypt_json))
+                    .execution_options(synchronize_session=False))
     return json_response(status, body)
 
 

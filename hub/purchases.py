@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.connectors.base import PurchaseRecord
 from hub.events import emit_many
-from hub.inventory import item_names, low_stock_payload
-from hub.models import Connection, Location, Purchase, PurchaseLine, new_id
+from hub.inventory import low_stock_payload
+from hub.models import Connection, Location, MenuItem, Purchase, PurchaseLine, new_id
 from hub.refs import connection_ref, iso, location_ref, locations_by_external_id
 from hub.stock import Sale, sell
 
@@ -120,7 +120,8 @@ def _settle_duplicates(session: Session, connection: Connection, candidates: lis
 
 
 def record_purchases(
-    session: Session, connection: Connection, records: list[PurchaseRecord], *, create_locations: bool = False
+    session: Session, connection: Connection, records: list[PurchaseRecord], *,
+    create_locations: bool = False, locations: dict[str, Location] | None = None,
 ) -> list[RecordedPurchase]:
     """Record each purchase once per (connection, POS id): lines, stock decrement, events.
 
@@ -128,8 +129,12 @@ def record_purchases(
     the batch's summed quantity, and the events appended together. A purchase reported twice, even
     concurrently or within one batch, is recorded once: the insert yields to the unique index, and
     only the batch whose insert returned the row decrements stock and emits its event.
+
+    `locations` are the connection's locations by POS id when the caller has read them already
+    (read in this transaction; they are not re-read).
     """
-    locations = locations_by_external_id(session, connection.id)
+    if locations is None:
+        locations = locations_by_external_id(session, connection.id)
     created_locations: list[Location] = []
     candidates: dict[str, _Candidate] = {}
     for index, record in enumerate(records):
@@ -156,8 +161,17 @@ def record_purchases(
     line_rows = [{"purchase_id": c.purchase_id, "position": i, "sku": line.sku, "name": line.name,
                   "quantity": line.quantity, "unit_price": line.unit_price, "line_total": line.line_total}
                  for c in new for i, line in enumerate(c.record.lines)]
+    # The lines' catalog names come back with the insert (for the events), not from a query of their own.
+    names: dict[str, str] = {}
     if line_rows:
-        session.connection().execute(insert(PurchaseLine.__table__), line_rows)
+        lines, menu = PurchaseLine.__table__, MenuItem.__table__
+        # The inserted row's sku, named as text: a column object would add the table to the subquery's FROM.
+        inserted_sku = literal_column(f"{lines.name}.sku")
+        name = select(menu.c.name).where(menu.c.hub_id == connection.hub_id, menu.c.sku == inserted_sku) \
+            .scalar_subquery()
+        names = {sku: item_name for sku, item_name in
+                 session.connection().execute(insert(lines).returning(lines.c.sku, name), line_rows)
+                 if item_name is not None}
 
     # One UPDATE per (location, sku) for the batch; crossings judged line by line, as one sale at a time.
     sales: list[Sale] = []
@@ -168,8 +182,6 @@ def record_purchases(
             sales += [Sale(c.location.id, line.sku, line.quantity) for line in c.record.lines]
     crossings = sell(session, connection.hub_id, sales)
 
-    skus = {line.sku for c in new for line in c.record.lines}
-    names = item_names(session, connection.hub_id, skus)
     # Events last: appending takes the hub's row lock, which is then held only until commit.
     # Low-stock events follow the purchases, in the order of the lines that crossed.
     events = [("new_purchase",

@@ -72,7 +72,8 @@ class RateLimiter:
                 else:
                     self._redis_answered()
                     return wait
-            self.counted_locally += 1
+            with self._lock:  # exact under threaded web workers too
+                self.counted_locally += 1
         return _count(self._local, item, key)
 
     def _redis_failed(self, exc: RedisError) -> None:

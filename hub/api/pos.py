@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth import current_principal
@@ -40,6 +41,18 @@ def _connection(session: Session) -> Connection:
     if connection is None or connection.hub_id != principal.hub_id:
         raise not_found("connection")
     return connection
+
+
+def _connection_and_locations(session: Session) -> tuple[Connection, dict[str, Location]]:
+    """The key's connection and its locations by POS id, in one query (one round trip)."""
+    principal = current_principal()
+    rows = session.execute(
+        select(Connection, Location).outerjoin(Location, Location.connection_id == Connection.id)
+        .where(Connection.id == principal.connection_id, Connection.hub_id == principal.hub_id)
+    ).all() if principal.connection_id else []
+    if not rows:
+        raise not_found("connection")
+    return rows[0][0], {location.external_id: location for _, location in rows if location is not None}
 
 
 def _note_contact_despite_error() -> None:
@@ -95,10 +108,10 @@ def post_purchases() -> Response:
     records = [_purchase_record(item) for item in items]
     try:
         with get_runtime().db.session() as session:
-            connection = _connection(session)
+            connection, locations = _connection_and_locations(session)
 
             def produce() -> tuple[int, dict[str, Any]]:
-                results = record_purchases(session, connection, records)
+                results = record_purchases(session, connection, records, locations=locations)
                 record_contact(session, connection)
                 created = sum(1 for r in results if not r.duplicate)
                 return 200, {
