@@ -5,7 +5,9 @@ connections with a lease when it queues their poll (FOR UPDATE SKIP LOCKED on Po
 several scheduler processes never poll one connection twice, and the job carries the claim's
 token. Each page of purchases is committed together with the cursor that follows it, so a crash
 or error never skips purchases, and a POS that was unreachable for hours is caught up page by
-page on its return.
+page on its return: a poll reads at most MAX_PAGES_PER_POLL pages, and when the connector still
+has more it hands its claim to a follow-up poll queued at once (behind the polls already waiting,
+so a catch-up never starves other connections) instead of waiting its interval.
 
 A record the connector cannot map is quarantined in its page's transaction (hub.quarantine), so one
 unreadable order never stalls the connection. After each poll the connection's health, its next
@@ -15,6 +17,7 @@ delay and its connection_failing / connection_recovered events follow hub.connec
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from hub.connection_health import after_failure, after_success, failure_delay
 from hub.connectors import build_connector
 from hub.connectors.base import Capability, ConnectorError, ErrorKind, LocationStatus
-from hub.db import Database
+from hub.db import Database, on_commit
 from hub.events import emit
 from hub.inventory import CountUpdate, apply_counts
 from hub.jobs import POLLS_QUEUE, polls_queue
@@ -174,8 +177,7 @@ def poll_connection(connection_id: str, token: str) -> None:
                 apply_counts(session, connection, [
                     CountUpdate(_location_for(session, connection, known, c.location_external_id), c.sku,
                                 c.quantity) for c in counts])
-        if Capability.PURCHASES in capabilities:
-            _poll_purchases(db, connector, connection_id)
+        more = Capability.PURCHASES in capabilities and _poll_purchases(db, connector, connection_id)
     except ConnectorError as exc:
         _finish(db, lease, error=exc)
         return
@@ -184,10 +186,11 @@ def poll_connection(connection_id: str, token: str) -> None:
         bug = ConnectorError(ErrorKind.TRANSIENT, f"internal error: {exc}", fault=Fault.HUB)
         _finish(db, lease, error=bug)
         return
-    _finish(db, lease)
+    _finish(db, lease, more=more)
 
 
-def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noqa: ANN001
+def _poll_purchases(db: Database, connector, connection_id: str) -> bool:  # noqa: ANN001
+    """Read pages until the connector has no more, or up to the cap; True when it stopped at the cap."""
     for _ in range(MAX_PAGES_PER_POLL):
         with db.session() as session:
             cursor = session.scalar(select(Connection.poll_cursor).where(Connection.id == connection_id))
@@ -203,12 +206,18 @@ def _poll_purchases(db: Database, connector, connection_id: str) -> None:  # noq
             if page.next_cursor is not None:
                 connection.poll_cursor = page.next_cursor
         if not page.has_more:
-            return
+            return False
+    return True
 
 
-def _finish(db: Database, lease: Lease, error: ConnectorError | None = None) -> None:
+def _finish(db: Database, lease: Lease, error: ConnectorError | None = None, more: bool = False) -> None:
     """Release the claim if still ours: due again after the interval (or the failure policy's delay), with
-    the connection's health and its failing / recovered event written in the same transaction."""
+    the connection's health and its failing / recovered event written in the same transaction.
+
+    A successful poll that stopped at the page cap (`more`) is due again now instead: its claim passes in
+    the same UPDATE to a new token, whose job is queued after commit behind the jobs already waiting. The
+    connection is never unclaimed in between, so the scheduler cannot queue a second poll of it; if that
+    job is lost, the claim runs out and the sweep queues the poll as for any lost job."""
     now = utcnow()
     with db.session() as session:
         connection = session.get(Connection, lease.item_id)
@@ -221,7 +230,12 @@ def _finish(db: Database, lease: Lease, error: ConnectorError | None = None) -> 
             delay = failure_delay(connection, error, POLLS.backoff)
             verdict = after_failure(connection, error, now)
         due = now + timedelta(seconds=delay)
-        released = settle(session, POLLS, lease, next_poll_at=due, **verdict.values)
+        handover: dict[str, Any] = {}
+        follow_up = more and error is None and connection.poll_interval_seconds > 0
+        if follow_up:
+            token = secrets.token_hex(8)
+            due, handover = now, POLLS.queued(now, token)
+        released = settle(session, POLLS, lease, next_poll_at=due, **verdict.values, **handover)
         # Not ours any more: another scheduler re-claimed it after our lease ran out, and its poll reports.
         if not released:
             return
@@ -230,3 +244,15 @@ def _finish(db: Database, lease: Lease, error: ConnectorError | None = None) -> 
             emit(session, connection.hub_id, name, payload, connection_id=connection.id)
         if error is None:
             record_contact(session, connection, now)
+        if follow_up:
+            _queue_follow_up(session, connection.id, token, connection.type)
+
+
+def _queue_follow_up(session: Session, connection_id: str, token: str, connection_type: str) -> None:
+    """Queue the next poll under its new claim once committed. Its job id names the claim: the running
+    job still holds the plain id (the in-process pool would drop a second job of that id, and rq would
+    overwrite the running job's record)."""
+    queue = get_runtime().queue
+    on_commit(session, lambda: queue.enqueue(
+        POLLS.job, *POLLS.job_args(connection_id, token), job_id=f"{POLLS.job_id(connection_id)}-{token}",
+        queue=POLLS.queue_for(connection_type)))

@@ -40,9 +40,10 @@ def holding(session: Session, kind: WorkKind, lease: Lease) -> Any | None:
 
 
 def settle(session: Session, kind: WorkKind, lease: Lease, **values: Any) -> bool:
-    """Write the outcome and end the lease if it still holds; False when it was lost (nothing written)."""
+    """Write the outcome and end the lease if it still holds; False when it was lost (nothing written).
+    `values` may also hand the item straight to a next lease (e.g. a poll's follow-up claim)."""
     return session.execute(
-        update(kind.table).where(kind.holds(lease)).values(**kind.released(), **values)
+        update(kind.table).where(kind.holds(lease)).values({**kind.released(), **values})
         .execution_options(synchronize_session=False)
     ).rowcount == 1
 
