@@ -79,6 +79,16 @@ class Base(DeclarativeBase):
     """Declarative base for every table."""
 
 
+class LeasedWork:
+    """The columns the work engine's task kinds lease, retry and sweep by (hub.work.kind.TaskKind)."""
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class Hub(Base):
     """One customer account (tenant)."""
 
@@ -293,7 +303,7 @@ class ActionRun(Base):
     deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.connection_id")
 
 
-class Delivery(Base):
+class Delivery(LeasedWork, Base):
     """One action run's push to one connection, tracked to success or a dead letter."""
 
     __tablename__ = "deliveries"
@@ -305,16 +315,11 @@ class Delivery(Base):
     # What to push: {"skus": [...]} or {"coupon_codes": [...]}; the diff is computed when it runs.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class ActionCallback(Base):
+class ActionCallback(LeasedWork, Base):
     """A run's outcome POSTed to its callback URL once all its deliveries ended (hub.action_callbacks).
 
     status: waiting (for the run to end), then pending / in_progress / succeeded / dead as leased work.
@@ -327,12 +332,7 @@ class ActionCallback(Base):
     action_run_id: Mapped[str] = mapped_column(ForeignKey("action_runs.id", ondelete="CASCADE"), unique=True)
     url: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="waiting")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -389,7 +389,7 @@ class HookSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-class HookDelivery(Base):
+class HookDelivery(LeasedWork, Base):
     """One event's delivery to one hook subscription, retried then dead-lettered."""
 
     __tablename__ = "hook_deliveries"
@@ -404,12 +404,7 @@ class HookDelivery(Base):
     )
     event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -37,25 +37,31 @@ def _migrate(url: str, step, revision: str) -> None:  # noqa: ANN001
         step(config, revision)
 
 
+def _downgrade_from_head(url: str, down_to: str) -> None:
+    """Upgrade to head, then downgrade to down_to (the caller checks what is gone)."""
+    _migrate(url, command.upgrade, "head")
+    _migrate(url, command.downgrade, down_to)
+
+
+def _assert_head_matches_models(url: str) -> None:
+    """Upgrade back to head and check the schema is the one the models describe."""
+    _migrate(url, command.upgrade, "head")
+    with get_database(url).engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+    assert diff == []
+
+
 def test_revision_0003_downgrades_to_0002_and_upgrades_again(empty_database):
-    _migrate(empty_database, command.upgrade, "head")
-    _migrate(empty_database, command.downgrade, "0002")
+    _downgrade_from_head(empty_database, "0002")
     engine = get_database(empty_database).engine
     assert "quarantined_records" not in inspect(engine).get_table_names()
     assert "health" not in {c["name"] for c in inspect(engine).get_columns("connections")}
-    _migrate(empty_database, command.upgrade, "head")
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-    assert diff == []
+    _assert_head_matches_models(empty_database)
 
 
 def test_revision_0004_downgrades_to_0003_and_upgrades_again(empty_database):
-    _migrate(empty_database, command.upgrade, "head")
-    _migrate(empty_database, command.downgrade, "0003")
+    _downgrade_from_head(empty_database, "0003")
     engine = get_database(empty_database).engine
     assert "action_callbacks" not in inspect(engine).get_table_names()
     assert "timezone" not in {c["name"] for c in inspect(engine).get_columns("hubs")}
-    _migrate(empty_database, command.upgrade, "head")
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-    assert diff == []
+    _assert_head_matches_models(empty_database)
