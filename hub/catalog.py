@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, String, any_, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from hub.connectors.base import CouponData, MenuItemData
@@ -234,8 +234,33 @@ def coupon_data(coupon: Coupon, scope: ConnectionScope) -> CouponData:
 
 def fingerprint(data: MenuItemData | CouponData) -> str:
     """A SHA-256 of the canonical JSON of what is pushed: equal fingerprints, nothing to push."""
-    canonical = json.dumps(asdict(data), sort_keys=True, separators=(",", ":"), default=_canonical)
+    # The dataclass's fields as a flat dict: the JSON of dataclasses.asdict, without its deep copies.
+    names = _FIELD_NAMES.get(type(data))
+    if names is None:
+        names = _FIELD_NAMES[type(data)] = [f.name for f in fields(data)]
+    canonical = json.dumps({name: getattr(data, name) for name in names}, sort_keys=True,
+                           separators=(",", ":"), default=_canonical)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_FIELD_NAMES: dict[type, list[str]] = {}
+# Fingerprints of menu items by everything they are computed from: shared by the deliveries of a
+# run (and of later runs) to every connection that should have the same item, in this process.
+_ITEM_PRINTS: dict[tuple[Any, ...], str] = {}
+_ITEM_PRINTS_MAX = 100_000
+
+
+def item_fingerprint(data: MenuItemData) -> str:
+    """fingerprint(data), computed once per distinct item content in this process."""
+    key = (data.sku, data.name, str(data.price), data.currency, data.description, data.category,
+           repr(data.modifiers), data.available, data.image_url,
+           None if data.location_external_ids is None else tuple(data.location_external_ids), data.removed)
+    print_ = _ITEM_PRINTS.get(key)
+    if print_ is None:
+        if len(_ITEM_PRINTS) >= _ITEM_PRINTS_MAX:
+            _ITEM_PRINTS.clear()
+        print_ = _ITEM_PRINTS[key] = fingerprint(data)
+    return print_
 
 
 def _canonical(value: Any) -> str:
@@ -260,31 +285,88 @@ class Diff:
         return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
+def one_of(session: Session, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """column IN values; on PostgreSQL as `= ANY(array)`, one short query text whatever the number
+    of values (psycopg parses a query of 500 placeholders anew each time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
+
+
 def accepted(session: Session, connection_id: str, kind: str, keys: list[str]) -> dict[str, str]:
     """What the connection last accepted for these keys (one query)."""
     if not keys:
         return {}
     rows = session.execute(select(AcceptedState.key, AcceptedState.fingerprint).where(
         AcceptedState.connection_id == connection_id, AcceptedState.kind == kind,
-        AcceptedState.key.in_(keys)))
+        one_of(session, AcceptedState.key, keys)))
     return dict(rows.all())
 
 
+# The columns a delivery reads (as plain rows: no ORM objects for 500 items per delivery).
+_ITEM_COLUMNS = (MenuItem.sku, MenuItem.name, MenuItem.price_amount, MenuItem.currency, MenuItem.description,
+                 MenuItem.category, MenuItem.modifiers, MenuItem.available, MenuItem.image_url,
+                 MenuItem.location_ids, MenuItem.deleted_at, MenuItem.updated_at)
+# In this process: (hub id, sku) -> the item's row as last read, and (hub id, sku, updated_at, the
+# connection's view of its locations) -> what that connection should have and its fingerprint. Both
+# are checked against updated_at, which upsert_menu_items moves on every change of an item.
+_ROWS: dict[tuple[str, str], Any] = {}
+_DESIRED: dict[tuple[Any, ...], tuple[MenuItemData | None, str | None]] = {}
+_CACHE_MAX = 100_000
+
+
+def _item_rows(session: Session, hub_id: str, skus: list[str]) -> dict[str, Any]:
+    """The items of these skus (deleted ones included): their versions in one query, and the rows
+    of those changed since this process last read them in one more."""
+    if not skus:
+        return {}
+    versions = session.execute(select(MenuItem.sku, MenuItem.updated_at).where(
+        MenuItem.hub_id == hub_id, one_of(session, MenuItem.sku, skus))).all()
+    stale = [sku for sku, at in versions
+             if at is None or getattr(_ROWS.get((hub_id, sku)), "updated_at", None) != at]
+    fresh = {}
+    if stale:
+        if len(_ROWS) >= _CACHE_MAX:
+            _ROWS.clear()
+        for row in session.execute(select(*_ITEM_COLUMNS).where(MenuItem.hub_id == hub_id,
+                                                                one_of(session, MenuItem.sku, stale))):
+            _ROWS[(hub_id, row.sku)] = fresh[row.sku] = row
+    return {sku: fresh.get(sku) or _ROWS[(hub_id, sku)] for sku, _ in versions}
+
+
+def _desired(hub_id: str, item: Any, scope: ConnectionScope) -> tuple[MenuItemData | None, str | None]:
+    """What the connection should have of the item (None: nothing) and its fingerprint, computed once
+    per item version and view of its locations (connections with the same view share it)."""
+    reaches, external_ids = scope.targets(item.location_ids)
+    key = (hub_id, item.sku, item.updated_at, reaches, None if external_ids is None else tuple(external_ids))
+    found = _DESIRED.get(key) if item.updated_at is not None else None
+    if found is None:
+        data = item_data(item, scope)
+        found = (data, None if data is None else item_fingerprint(data))
+        if len(_DESIRED) >= _CACHE_MAX:
+            _DESIRED.clear()
+        _DESIRED[key] = found
+    return found
+
+
 def menu_diff(session: Session, connection: Connection, skus: list[str]) -> Diff:
-    """The items among skus whose desired state differs from what the connection accepted."""
+    """The items among skus whose desired state differs from what the connection accepted.
+
+    A bounded number of queries whatever the number of skus: the connection's locations, the items'
+    versions (and the rows of changed ones), the accepted fingerprints.
+    """
     scope = connection_scope(session, connection)
-    items = items_by_sku(session, connection.hub_id, skus)
+    items = _item_rows(session, connection.hub_id, skus)
     known = accepted(session, connection.id, ITEM, skus)
     diff = Diff(ITEM, [], {})
     for sku in sorted(set(skus)):
         item = items.get(sku)
-        data = item_data(item, scope) if item is not None else None
+        data, print_ = _desired(connection.hub_id, item, scope) if item is not None else (None, None)
         if data is None:
             if sku in known:
                 diff.records.append(_removal(sku, item))
                 diff.fingerprints[sku] = None
             continue
-        print_ = fingerprint(data)
         if known.get(sku) != print_:
             diff.records.append(data)
             diff.fingerprints[sku] = print_
@@ -309,23 +391,41 @@ def coupon_diff(session: Session, connection: Connection, codes: list[str]) -> D
     return diff
 
 
+# One upsert of all of a diff's fingerprints, its SQL the same whatever their number: the keys and
+# fingerprints travel as two arrays (PostgreSQL) or one JSON object (SQLite).
+_UPSERT_TAIL = ("ON CONFLICT (connection_id, kind, key) DO UPDATE "
+                "SET fingerprint = excluded.fingerprint, accepted_at = excluded.accepted_at")
+_UPSERT = {
+    "postgresql": text(
+        "INSERT INTO accepted_states (connection_id, kind, key, fingerprint, accepted_at) "
+        "SELECT :connection_id, :kind, t.key, t.fingerprint, :accepted_at "
+        "FROM unnest(CAST(:keys AS text[]), CAST(:prints AS text[])) AS t(key, fingerprint) " + _UPSERT_TAIL),
+    # SQLite needs the WHERE to read ON CONFLICT as the upsert clause after INSERT ... SELECT.
+    "sqlite": text(
+        "INSERT INTO accepted_states (connection_id, kind, key, fingerprint, accepted_at) "
+        "SELECT :connection_id, :kind, j.key, j.value, :accepted_at FROM json_each(:prints) AS j "
+        "WHERE true " + _UPSERT_TAIL),
+}
+
+
 def record_accepted(session: Session, connection_id: str, diff: Diff) -> None:
-    """Remember what the connection accepted: upsert fingerprints, drop removed items."""
+    """Remember what the connection accepted: upsert fingerprints, drop removed items (a statement each)."""
     gone = [key for key, value in diff.fingerprints.items() if value is None]
     if gone:
         session.execute(delete(AcceptedState).where(
             AcceptedState.connection_id == connection_id, AcceptedState.kind == diff.kind,
             AcceptedState.key.in_(gone)))
-    rows = [{"connection_id": connection_id, "kind": diff.kind, "key": key, "fingerprint": value,
-             "accepted_at": utcnow()} for key, value in diff.fingerprints.items() if value is not None]
-    if not rows:
+    prints = {key: value for key, value in diff.fingerprints.items() if value is not None}
+    if not prints:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(AcceptedState).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["connection_id", "kind", "key"],
-        set_={"fingerprint": stmt.excluded.fingerprint, "accepted_at": stmt.excluded.accepted_at})
-    session.execute(stmt)
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERT[dialect].bindparams(bindparam("accepted_at", type_=AcceptedState.accepted_at.type))
+    params: dict[str, Any] = {"connection_id": connection_id, "kind": diff.kind, "accepted_at": utcnow()}
+    if dialect == "postgresql":
+        params.update(keys=list(prints), prints=list(prints.values()))
+    else:
+        params["prints"] = json.dumps(prints)
+    session.execute(stmt, params)
 
 
 # ---------- the catalog a POS fetches ----------

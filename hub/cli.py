@@ -273,10 +273,17 @@ def worker_queues() -> list[str]:
 
 def cmd_worker(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Run an rq worker on REDIS_URL's queues (every kind's unless --queues names some), with the job code
-    loaded once before it forks."""
+    loaded once before it forks.
+
+    With --no-fork (rq's SimpleWorker) each job runs in the worker process itself: no work horse is
+    forked per job (tens of ms each) and database connections stay pooled between jobs. The job
+    timeout still holds (rq raises JobTimeoutException in the job through SIGALRM, as the work horse
+    does), and crash recovery does not depend on the horse: a job's claim is a database lease, so a
+    worker killed mid-job loses nothing and the sweep hands the work on when the lease runs out.
+    """
     if not rt.settings.redis_url:
         raise CliError("REDIS_URL is not set: without Redis, jobs run inside `python -m hub run`")
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker, Worker
     from rq.worker import DequeueStrategy
 
     import hub.action_callbacks.sender  # noqa: F401 - loaded once here rather than in every forked job
@@ -288,7 +295,7 @@ def cmd_worker(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     names = [n for value in args.queues or [] for n in value.split(",") if n.strip()] or worker_queues()
     rt.db, rt.vault  # noqa: B018 - build the engine and vault before forking; no connection is opened
     queues = [Queue(QUEUE_PREFIX + name.strip(), connection=rt.redis) for name in names]
-    worker = Worker(queues, connection=rt.redis)
+    worker = (SimpleWorker if args.no_fork else Worker)(queues, connection=rt.redis)
     # Round robin: a flood of one kind (say hook deliveries) never starves the others on a shared worker.
     worker.work(burst=args.burst, dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
     return {"status": "stopped"}
@@ -300,6 +307,10 @@ def _worker_args(p: argparse.ArgumentParser) -> None:
                    help="listen only to these queues (space or comma separated), e.g. polls:byte_fridge; "
                         "default: every queue (hook_deliveries, action_callbacks, action_deliveries, "
                         "order_deliveries, polls:<type> of each POS type, hub)")
+    p.add_argument("--no-fork", action="store_true",
+                   help="run each job in this process (rq's SimpleWorker) instead of a forked work horse: "
+                        "much faster for short jobs (hook deliveries, menu pushes, polls); the job timeout "
+                        "still applies")
 
 
 def _print_human(result: dict[str, Any]) -> None:

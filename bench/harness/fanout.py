@@ -33,10 +33,15 @@ def _send(hub_url: str, key: str, items: list[dict]) -> list[str]:
 def _wait(hub_url: str, key: str, runs: list[str], timeout: float = 600.0) -> list[dict]:
     """Poll GET /v1/actions/<id> until every run has ended; the final runs."""
     deadline = time.monotonic() + timeout
+    views: dict[str, dict] = {}
     while True:
-        views = [json.loads(http("GET", f"{hub_url}/v1/actions/{r}", key)[1]) for r in runs]
-        if all(v["status"] not in ("pending", "in_progress") for v in views) or time.monotonic() > deadline:
-            return views
+        # A run that has ended is not asked again: the polls share the 2 cores with the workers.
+        for r in runs:
+            if r not in views or views[r]["status"] in ("pending", "in_progress"):
+                views[r] = json.loads(http("GET", f"{hub_url}/v1/actions/{r}", key)[1])
+        ended = all(v["status"] not in ("pending", "in_progress") for v in views.values())
+        if ended or time.monotonic() > deadline:
+            return [views[r] for r in runs]
         time.sleep(0.05)
 
 
@@ -55,13 +60,17 @@ def p4_fanout(hub_url: str, db_url: str, secret: str, workers: int, report: Repo
         print(f"P4 fan-out: {items:,} items to {connections} connections, {latency * 1000:g} ms POS",
               flush=True)
         start = time.monotonic()
-        views = _wait(hub_url, auto, _send(hub_url, auto, menu))
+        runs = _send(hub_url, auto, menu)
+        posted = time.monotonic() - start
+        views = _wait(hub_url, auto, runs)
         total = time.monotonic() - start
         calls = mock.count("/menu", "PUT")
         ok = sum(d["status"] == "succeeded" for v in views for d in v["deliveries"])
         print("P4 fan-out: the same update again", flush=True)
         again_start = time.monotonic()
-        again = _wait(hub_url, auto, _send(hub_url, auto, menu))
+        again_runs = _send(hub_url, auto, menu)
+        again_posted = time.monotonic() - again_start
+        again = _wait(hub_url, auto, again_runs)
         again_s = time.monotonic() - again_start
         again_calls = mock.count("/menu", "PUT") - calls
         again_ok = sum(d["status"] == "succeeded" for v in again for d in v["deliveries"])
@@ -69,10 +78,12 @@ def p4_fanout(hub_url: str, db_url: str, secret: str, workers: int, report: Repo
         mock.stop()
     ideal = calls * latency / workers
     posts = -(-items // MAX_ITEMS)
+    plural = "s" if workers > 1 else ""
     report.rows.append(Row(
         f"P4 `POST {ACTION_PATH}` {items:,} items ({posts} POSTs, schema max {MAX_ITEMS}) → {connections} "
         f"byte_fridge connections, {latency * 1000:g} ms per POS call",
-        f"{total:.1f} s, {ok}/{len(views) * connections} deliveries ok, {calls} POS calls (ideal "
-        f"{ideal:.1f} s at {workers} worker{'s' if workers > 1 else ''}); unchanged re-send: {again_calls} "
-        f"POS calls, {again_ok} ok in {again_s:.1f} s",
+        f"{total:.1f} s ({posted:.1f} s of it answering the POSTs), {ok}/{len(views) * connections} "
+        f"deliveries ok, {calls} POS calls (ideal {ideal:.1f} s at {workers} worker{plural}); "
+        f"unchanged re-send: {again_calls} POS calls, {again_ok} ok in {again_s:.1f} s ({again_posted:.1f} s "
+        f"answering the POSTs)",
         "", "", "—", f"{total / ideal:.2f}× ideal" if ideal else "—", "≤ 1.25× ideal; re-send 0 calls"))

@@ -10,6 +10,8 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import scenarios, seed
@@ -25,12 +27,16 @@ from bench.harness.servers import (
     flush_redis,
     free_port,
     gunicorn_argv,
+    wait_drained,
     wait_http,
+    wait_registered,
     wait_workers,
 )
 
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
 SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6")
+# The hot kinds: each scenario that measures one gets a pool of its own (the Procfile's per-kind workers).
+POOLS = {"P3": "hook_deliveries", "P4": "action_deliveries", "P6": "polls:byte_fridge"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -43,7 +49,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=16, help="load generator connections (default 16)")
     p.add_argument("--web-workers", type=int, default=2,
                    help="gunicorn workers, hub and baseline (default 2)")
-    p.add_argument("--rq-workers", type=int, default=1, help="`python -m hub worker` processes (default 1)")
+    p.add_argument("--rq-workers", type=int, default=1,
+                   help="`python -m hub worker` processes on every queue but the hot kinds' (default 1)")
+    p.add_argument("--pool", type=int, default=2,
+                   help="`python -m hub worker --no-fork --queues <kind>` processes started for P3 (hook "
+                        "deliveries), P4 (action deliveries) and P6 (byte_fridge polls) alone (default 2)")
+    p.add_argument("--fork", action="store_true",
+                   help="run the scenario pools as forking workers (without --no-fork), for comparison")
     p.add_argument("--rate-limit", type=int, default=100_000_000,
                    help="HUB_RATE_LIMIT_PER_MINUTE: high enough never to refuse, still counted in Redis")
     p.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
@@ -124,8 +136,12 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     hub_port, base_port = free_port(), free_port()
     hub_url, base_url = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{base_port}"
     hub = procs.spawn("web", gunicorn_argv("wsgi:app", hub_port, args.web_workers), env)
+    from hub.cli import worker_queues
+
+    others = [q for q in worker_queues() if q not in POOLS.values()]
     for i in range(args.rq_workers):
-        procs.spawn(f"worker-{i}", [str(VENV_BIN / "python"), "-m", "hub", "worker"], env)
+        procs.spawn(f"worker-{i}", [str(VENV_BIN / "python"), "-m", "hub", "worker", "--queues", *others],
+                    env)
     procs.spawn("scheduler", [str(VENV_BIN / "python"), "-m", "hub", "scheduler"], env)
     wait_http(f"{hub_url}/openapi.json", proc=hub)
 
@@ -154,7 +170,10 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     report.params = [f"{args.events:,} events over {len(tenants)} hubs" if args.events >= len(tenants)
                      else f"{len(tenants)} events over {len(tenants)} hubs",
                      f"gunicorn --workers {args.web_workers} (Procfile config) for hub and baseline",
-                     f"{args.rq_workers} rq worker(s) + scheduler, PostgreSQL {db.server_version()}, Redis",
+                     f"{args.rq_workers} rq worker(s) on the other queues + scheduler; P3, P4 and P6 each on "
+                     f"drained queues with a pool of {args.pool} `python -m hub worker "
+                     f"{'' if args.fork else '--no-fork '}--queues <its kind>` started for it alone",
+                     f"PostgreSQL {db.server_version()}, Redis",
                      f"{'wrk' if driver.wrk else 'Python load generator'} {args.connections} connections, "
                      f"{args.warmup:g} s warm-up + {args.duration:g} s per run"]
     if "P1" in args.only:
@@ -162,14 +181,17 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     if "P2" in args.only:
         scenarios.p2_ingest(targets, driver, report)
     if "P3" in args.only:
-        scenarios.p3_hooks(targets, driver, report)
+        with pool(args, procs, env, redis_url, "P3"):
+            scenarios.p3_hooks(targets, driver, report)
     if "P4" in args.only:
-        p4_fanout(hub_url, db.url, secret, args.rq_workers, report,
-                  connections=10 if args.smoke else 100, items=100 if args.smoke else 1000)
+        with pool(args, procs, env, redis_url, "P4"):
+            p4_fanout(hub_url, db.url, secret, args.pool, report,
+                      connections=10 if args.smoke else 100, items=100 if args.smoke else 1000)
     if "P5" in args.only:
         scenarios.p5_rss(targets, driver, report, rss_before, base_rss_before)
     if "P6" in args.only:
-        p6_catchup(hub_url, db.url, secret, report, waiting=2_000 if args.smoke else 50_000)
+        with pool(args, procs, env, redis_url, "P6"):
+            p6_catchup(hub_url, db.url, secret, report, waiting=2_000 if args.smoke else 50_000)
     if args.profile:
         from bench.harness.profile import run_profile
 
@@ -179,6 +201,27 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     if skipped:
         report.notes.append(f"skipped in this run: {', '.join(skipped)}")
     return report
+
+
+@contextmanager
+def pool(args: argparse.Namespace, procs: Processes, env: dict[str, str], redis_url: str,
+         scenario: str) -> Iterator[None]:
+    """The scenario's own worker pool on its kind's queue, measured once that queue is drained (of what
+    earlier scenarios left there) and stopped after it: one scenario's backlog never counts in another's."""
+    queue = POOLS[scenario]
+    names = [f"{scenario}-pool-{i}" for i in range(args.pool)]
+    flags = ["--queues", queue] if args.fork else ["--no-fork", "--queues", queue]
+    for name in names:
+        procs.spawn(name, [str(VENV_BIN / "python"), "-m", "hub", "worker", *flags], env)
+    try:
+        if (ready := wait_registered(redis_url, queue, len(names))) < len(names):
+            print(f"{scenario}: only {ready} of {len(names)} workers ready after 60 s", flush=True)
+        left = wait_drained(redis_url, [queue])
+        if left:
+            print(f"{scenario}: {left} jobs still in {queue} after 120 s", flush=True)
+        yield
+    finally:
+        procs.stop(names)
 
 
 def _capture(bodies: Path, tenants: list[seed.Tenant], hub_url: str) -> int:

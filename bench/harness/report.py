@@ -69,11 +69,18 @@ def machine() -> str:
             f"load average {load} when the table was made")
 
 
+ANALYSIS = "## Where the time goes"
+
+
 def write_results(report: Report, path: Path) -> None:
-    """Replace bench/RESULTS.md with this run's table."""
+    """Replace bench/RESULTS.md with this run's table, keeping its hand-written analysis section (to be
+    brought up to date with the new figures)."""
+    analysis = ""
+    if path.exists() and ANALYSIS in (old := path.read_text()):
+        analysis = "\n" + old[old.index(ANALYSIS):]
     path.write_text(
         "# Benchmark results\n\n"
         "Written by `make bench` (`python -m bench`); figures are measured, never asserted. On a small\n"
         "machine the ratio to the bare-Flask baseline measured in the same run is the figure that\n"
         "matters.\n\n"
-        + report.text() + "\n")
+        + report.text() + "\n" + analysis)

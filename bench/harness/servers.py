@@ -90,6 +90,16 @@ class Processes:
         self.procs.append((name, proc))
         return proc
 
+    def stop(self, names: list[str], grace: float = 5.0) -> None:
+        """Stop the named processes (a worker pool after its scenario) as stop_all does, keep the rest."""
+        chosen = [(n, p) for n, p in self.procs if n in names]
+        self.procs = [(n, p) for n, p in self.procs if n not in names]
+        rest, self.procs = self.procs, chosen
+        try:
+            self.stop_all(grace)
+        finally:
+            self.procs = rest
+
     def stop_all(self, grace: float = 5.0) -> None:
         """SIGTERM every started process group, then SIGKILL what is left after grace seconds."""
         for _, proc in self.procs:
@@ -162,5 +172,48 @@ def flush_redis(url: str) -> None:
     client = Redis.from_url(url)
     try:
         client.flushdb()
+    finally:
+        client.close()
+
+
+def queued_jobs(url: str, names: list[str]) -> int:
+    """Jobs waiting or running in the hub's rq queues of these names (0 when all are drained)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from hub.jobs import QUEUE_PREFIX
+
+    client = Redis.from_url(url)
+    try:
+        return sum(Queue(QUEUE_PREFIX + n, connection=client).count
+                   + StartedJobRegistry(QUEUE_PREFIX + n, connection=client).count for n in names)
+    finally:
+        client.close()
+
+
+def wait_drained(url: str, names: list[str], timeout: float = 120.0) -> int:
+    """Wait until these queues hold no waiting or running job; the jobs still there at the timeout."""
+    deadline = time.monotonic() + timeout
+    while (left := queued_jobs(url, names)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def wait_registered(url: str, queue: str, count: int, timeout: float = 60.0) -> int:
+    """Wait until `count` rq workers listening to this queue have registered (imported the hub and are
+    ready to take jobs); the number registered."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from hub.jobs import QUEUE_PREFIX
+
+    client = Redis.from_url(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while (ready := Worker.count(queue=Queue(QUEUE_PREFIX + queue, connection=client))) < count \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return ready
     finally:
         client.close()
