@@ -14,8 +14,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from hub.action_callbacks.kind import add_callback, callback_view, rearm, wake_on_commit
 from hub.catalog import Diff, coupon_diff, menu_diff, record_accepted
@@ -28,8 +28,7 @@ from hub.runtime import Runtime, get_runtime
 from hub.work.backoff import Backoff
 from hub.work.failures import ErrorKind, Failure
 from hub.work.kind import IN_PROGRESS, PENDING, SUCCEEDED, Lease, TaskKind
-from hub.work.leases import claim as claim_item
-from hub.work.leases import fail, revive, settle
+from hub.work.leases import claim_one_in_flight, fail, revive, settle
 from hub.work.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -80,15 +79,16 @@ def create_deliveries(session: Session, run: ActionRun, connections: list[Connec
                       payload: dict[str, Any]) -> list[Delivery]:
     """One delivery per connection, in the caller's transaction; jobs are enqueued after commit.
 
-    A connection that cannot receive this kind of change gets a skipped delivery saying why.
+    A connection that cannot receive this kind of change gets a skipped delivery saying why. What
+    changed for each connection is counted by its delivery when it runs (null until then), so the
+    request does no per-connection work beyond inserting the deliveries.
     """
     now = utcnow()
     deliveries = []
     for connection in connections:
         reason = skip_reason(connection, payload)
-        changes = 0 if reason else len(diff_for(session, connection, payload).records)
         delivery = Delivery(hub_id=run.hub_id, action_run_id=run.id, connection_id=connection.id,
-                            payload={**payload, "changes": changes},
+                            payload={**payload, "changes": 0} if reason else payload,
                             status="skipped" if reason else PENDING,
                             attempts=0, last_error=reason, enqueued_at=None if reason else now,
                             created_at=now, updated_at=now)
@@ -127,18 +127,11 @@ def claim(session: Session, delivery_id: str, now: datetime | None = None) -> Le
     connection_id = session.scalar(select(Delivery.connection_id).where(Delivery.id == delivery_id))
     if connection_id is None:
         return None
-    # Serialise claims per connection (a row lock on PostgreSQL; SQLite has a single writer).
-    session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
     other = aliased(Delivery)
     busy = exists().where(other.connection_id == connection_id, other.id != delivery_id,
                           other.status == IN_PROGRESS, other.leased_until > now)
-    lease = claim_item(session, ACTION_DELIVERIES, delivery_id, now, unless=busy)
-    if lease is None:
-        session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, ACTION_DELIVERIES.claimable(now), busy)
-            .values(status=PENDING, next_attempt_at=now + BUSY_DELAY, leased_until=None)
-        )
-    return lease
+    lock = select(Connection.id).where(Connection.id == connection_id).with_for_update()
+    return claim_one_in_flight(session, ACTION_DELIVERIES, delivery_id, lock, busy, now, BUSY_DELAY)
 
 
 def run_delivery(delivery_id: str) -> str:
@@ -188,7 +181,7 @@ def _attempt(rt: Runtime, lease: Lease) -> str:
     if reason is not None:
         with rt.db.session() as session:
             settle(session, ACTION_DELIVERIES, lease, status="skipped", last_error=reason,
-                   next_attempt_at=None)
+                   next_attempt_at=None, payload={**payload, "changes": 0})
         return "skipped"
     if diff.records:
         connector = build_connector(connection, rt.vault)
@@ -238,12 +231,14 @@ def run_summary(deliveries: list[Delivery]) -> str:
 
 def run_payload(session: Session, run: ActionRun) -> dict[str, Any]:
     """The action run as schemas/common/action_run.json."""
+    # Each delivery's payload holds the run's skus (up to 500): only its change count is read.
     rows = session.execute(
-        select(Delivery, Connection.name).join(Connection, Connection.id == Delivery.connection_id)
+        select(Delivery, Connection.name, Delivery.payload["changes"].as_integer())
+        .join(Connection, Connection.id == Delivery.connection_id).options(defer(Delivery.payload))
         .where(Delivery.action_run_id == run.id).order_by(Connection.name, Delivery.connection_id)
         .execution_options(populate_existing=True)
     ).all()
-    deliveries = [d for d, _ in rows]
+    deliveries = [d for d, _, _ in rows]
     updated = max([run.created_at, *(d.updated_at for d in deliveries if d.updated_at)])
     return {
         "id": run.id,
@@ -259,8 +254,8 @@ def run_payload(session: Session, run: ActionRun) -> dict[str, Any]:
             "attempts": d.attempts,
             "last_error": d.last_error,
             "next_attempt_at": iso(d.next_attempt_at) if d.status == "pending" else None,
-            "changes": int(d.payload.get("changes", 0)),
-        } for d, name in rows],
+            "changes": changes,
+        } for d, name, changes in rows],
         "callback": callback_view(session, run.id),
     }
 

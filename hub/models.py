@@ -434,3 +434,104 @@ class QuarantinedRecord(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Order(Base):
+    """An order an ordering channel placed, to be made by one POS (hub.orders).
+
+    Created once per (hub, channel_order_id). ``status`` follows received → sent → accepted |
+    rejected → ready → completed | cancelled; every change is an OrderStatusChange and an
+    ``order_status_changed`` event. ``stock_held`` says the order's lines are taken off the
+    location's stock (released on cancel or rejection; a linked purchase decrements nothing more).
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("hub_id", "channel_order_id"),
+        Index("ix_orders_connection_feed", "connection_id", "feed_seq"),
+        Index("ix_orders_connection_pos_order", "connection_id", "pos_order_id"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ord"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    channel_order_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # {"type": "prepaid", "amount": "12.50", "currency": "EUR", "reference": "pi_123"}
+    # or {"type": "pay_at_pos"}
+    payment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total_amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pickup_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The hub's changes to the order (1 at creation, +1 per update_order), sent with every push.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # The POS's own id once it has the order, and what its connector needs to change it later.
+    pos_order_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pos_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stock_held: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The lines and total of the last version the POS took (a create or update it accepted), restored
+    # when it refuses a later update: {"version", "total", "lines": [OrderLine fields]}. None before.
+    pos_accepted: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    purchase_id: Mapped[str | None] = mapped_column(
+        ForeignKey("purchases.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    # Bumped (per connection, max + 1 under the connection's row lock) whenever a push POS should
+    # see the order again: GET /v1/pos/orders pages by it.
+    feed_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderLine.position"
+    )
+
+
+class OrderLine(Base):
+    """One line of an order; prices are decimal strings in the order's currency."""
+
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[str] = mapped_column(String(32))
+    line_total: Mapped[str] = mapped_column(String(32))
+    modifiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OrderStatusChange(Base):
+    """One step of an order's status history, with its time, source and the POS's reason."""
+
+    __tablename__ = "order_status_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[str] = mapped_column(String(20))  # channel | hub | pos
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class OrderDelivery(LeasedWork, Base):
+    """One create, update or cancel of an order sent to its POS, tracked to success or a dead letter."""
+
+    __tablename__ = "order_deliveries"
+    __table_args__ = (Index("ix_order_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("odl"))
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    operation: Mapped[str] = mapped_column(String(10))  # create | update | cancel
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # a cancel's reason, sent to the POS
+    # The order version this delivery sends (an update sends the version it was made for).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -33,6 +33,7 @@ from hub.events import emit
 from hub.inventory import CountUpdate, apply_counts
 from hub.jobs import POLLS_QUEUE, polls_queue
 from hub.models import Connection, Location, utcnow
+from hub.orders.sync import follow_orders
 from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
 from hub.quarantine import quarantine, settle_recorded
@@ -178,6 +179,7 @@ def poll_connection(connection_id: str, token: str) -> None:
                     CountUpdate(_location_for(session, connection, known, c.location_external_id), c.sku,
                                 c.quantity) for c in counts])
         more = Capability.PURCHASES in capabilities and _poll_purchases(db, connector, connection_id)
+        follow_orders(db, connector, connection_id)  # statuses of the orders sent to this POS
     except ConnectorError as exc:
         _finish(db, lease, error=exc)
         return

@@ -13,6 +13,7 @@ from hub.connectors.base import PurchaseRecord
 from hub.events import emit_many
 from hub.inventory import low_stock_payload
 from hub.models import Connection, Location, MenuItem, Purchase, PurchaseLine, new_id
+from hub.orders.links import OrderLinks, find_order_links
 from hub.refs import connection_ref, iso, location_ref, locations_by_external_id
 from hub.stock import Sale, sell
 
@@ -122,6 +123,7 @@ def _settle_duplicates(session: Session, connection: Connection, candidates: lis
 def record_purchases(
     session: Session, connection: Connection, records: list[PurchaseRecord], *,
     create_locations: bool = False, locations: dict[str, Location] | None = None,
+    links: OrderLinks | None = None,
 ) -> list[RecordedPurchase]:
     """Record each purchase once per (connection, POS id): lines, stock decrement, events.
 
@@ -131,7 +133,8 @@ def record_purchases(
     only the batch whose insert returned the row decrements stock and emits its event.
 
     `locations` are the connection's locations by POS id when the caller has read them already
-    (read in this transaction; they are not re-read).
+    (read in this transaction; they are not re-read). A purchase that settles an order (hub.orders.links;
+    `links` when the caller knows them) decrements nothing, is linked, and is recorded once per order.
     """
     if locations is None:
         locations = locations_by_external_id(session, connection.id)
@@ -153,9 +156,12 @@ def record_purchases(
         session.add_all(created_locations)
         session.flush()
 
-    _insert_purchases(session, connection, list(candidates.values()))
-    if duplicates := [c for c in candidates.values() if not c.new]:
+    links = links or find_order_links(session, connection.id, records)
+    if pending := [c for c in candidates.values() if not links.recorded(c.record.external_id)]:
+        _insert_purchases(session, connection, pending)
+    if duplicates := [c for c in pending if not c.new]:
         _settle_duplicates(session, connection, duplicates)
+    links.fill(candidates)
     new = [c for c in candidates.values() if c.new]
 
     line_rows = [{"purchase_id": c.purchase_id, "position": i, "sku": line.sku, "name": line.name,
@@ -177,7 +183,7 @@ def record_purchases(
     sales: list[Sale] = []
     sold_at: dict[str, Location] = {}
     for c in new:
-        if c.location is not None:
+        if c.location is not None and not links.held(c.record.external_id):
             sold_at[c.location.id] = c.location
             sales += [Sale(c.location.id, line.sku, line.quantity) for line in c.record.lines]
     crossings = sell(session, connection.hub_id, sales)
@@ -192,6 +198,7 @@ def record_purchases(
                                   names.get(sale.sku)),
                 connection.id, sale.location_id, sale.sku) for _, sale, change in crossings]
     emit_many(session, connection.hub_id, events)
+    links.settle(session, {external_id: c.purchase_id for external_id, c in candidates.items()})
 
     return [RecordedPurchase(record.external_id, candidates[record.external_id].purchase_id,
                              not candidates[record.external_id].new or record is not

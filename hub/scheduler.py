@@ -17,6 +17,7 @@ from hub.callbacks import purge_old_callback_events
 from hub.deliveries import ACTION_DELIVERIES
 from hub.hooks.kind import HOOK_DELIVERIES
 from hub.idempotency import purge_expired
+from hub.orders.delivery import ORDER_DELIVERIES
 from hub.polling import POLLS
 from hub.presence import sweep_offline
 from hub.runtime import Runtime
@@ -48,6 +49,7 @@ def registered_sweeps() -> list[Sweep]:
         Sweep("polls", 2, _queueing(POLLS)),
         Sweep("deliveries", 5, _queueing(ACTION_DELIVERIES)),
         Sweep("action_callbacks", 5, _queueing(ACTION_CALLBACKS)),
+        Sweep("order_deliveries", 2, _queueing(ORDER_DELIVERIES)),
         Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
         Sweep("callback_events", 3600, lambda rt: purge_old_callback_events(rt.db)),
     ]

@@ -78,6 +78,17 @@ EXTRA_ENDPOINTS = {
     # The polling failure policy's triggers (issue 11), beyond the design's four.
     ("get", "/v1/triggers/connection_failing"),
     ("get", "/v1/triggers/connection_recovered"),
+    # Orders to the POS (DESIGN §6a, issue 14).
+    ("post", "/v1/actions/create_order"),
+    ("post", "/v1/actions/update_order"),
+    ("post", "/v1/actions/cancel_order"),
+    ("post", "/v1/actions/adjust_stock"),
+    ("get", "/v1/orders"),
+    ("get", "/v1/orders/{id}"),
+    ("post", "/v1/orders/{id}/retry"),
+    ("get", "/v1/triggers/order_status_changed"),
+    ("get", "/v1/pos/orders"),
+    ("post", "/v1/pos/orders/{order_id}/status"),
 }
 
 

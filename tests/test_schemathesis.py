@@ -45,6 +45,9 @@ API.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, data
 # know, a hook target that does not resolve): that is the documented 422, not a rejected valid request.
 API.config.checks.positive_data_acceptance.expected_statuses = [
     *API.config.checks.positive_data_acceptance.expected_statuses, "422"]
+# An invalid request whose URL is also too long is refused for its length first: the documented 414.
+API.config.checks.negative_data_rejection.expected_statuses = [
+    *API.config.checks.negative_data_rejection.expected_statuses, "414"]
 
 
 def _for_scope(scope: str) -> Any:

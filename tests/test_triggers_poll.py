@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hub.connectors.base import PurchaseLineRecord, PurchaseRecord
 from hub.inventory import CountUpdate, apply_counts
-from hub.models import Connection, Location
+from hub.models import Connection, Location, MenuItem
 from hub.presence import report_location
 from hub.purchases import record_purchases
 from hub.runtime import get_runtime
@@ -89,6 +89,13 @@ def test_every_kind_of_payload_matches_its_output_schema(backend_client, backend
         with rt.db.session() as s:
             s.get(Connection, scripted).config = {"answer": "ok"}
         poll_connection(rt, scripted)
+    with rt.db.session() as s:  # an order placed: order_status_changed
+        s.add(MenuItem(hub_id=backend_tenant.hub_id, sku="ORD-1", name="Bowl", price_amount="8.90",
+                       currency="EUR"))
+    order = {"channel_order_id": "WEB-1", "location_id": backend_tenant.location_ids[0],
+             "lines": [{"sku": "ORD-1", "quantity": 1}], "payment": {"type": "pay_at_pos"}}
+    placed = backend_client.post("/v1/actions/create_order", json=order, headers=backend_tenant.auth())
+    assert placed.status_code == 202
     for spec in TRIGGERS:
         items = poll(backend_client, backend_tenant, spec.name)
         assert items, spec.name

@@ -7,6 +7,7 @@ from triggers.connection_failing import TRIGGER as CONNECTION_FAILING
 from triggers.connection_recovered import TRIGGER as CONNECTION_RECOVERED
 from triggers.low_stock import TRIGGER as LOW_STOCK
 from triggers.new_purchase import TRIGGER as NEW_PURCHASE
+from triggers.order_status_changed import TRIGGER as ORDER_STATUS_CHANGED
 from triggers.pos_offline import TRIGGER as POS_OFFLINE
 from triggers.pos_online import TRIGGER as POS_ONLINE
 
@@ -17,6 +18,7 @@ TRIGGERS: list[TriggerSpec] = [
     POS_ONLINE,
     CONNECTION_FAILING,
     CONNECTION_RECOVERED,
+    ORDER_STATUS_CHANGED,
 ]
 
 

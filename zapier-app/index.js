@@ -5,6 +5,7 @@ const { addApiKey, handleHubErrors } = require('./lib/hub');
 const { triggers } = require('./lib/triggers');
 const { creates } = require('./lib/creates');
 const { searches } = require('./lib/searches');
+const { orderCreates, orderSearches } = require('./lib/orders');
 
 const byKey = (list) => Object.fromEntries(list.map((item) => [item.key, item]));
 
@@ -17,6 +18,6 @@ module.exports = {
   beforeRequest: [addApiKey],
   afterResponse: [handleHubErrors],
   triggers: byKey(triggers),
-  creates: byKey(creates),
-  searches: byKey(searches),
+  creates: byKey([...creates, ...orderCreates]),
+  searches: byKey([...searches, ...orderSearches]),
 };

@@ -10,7 +10,9 @@ from hub.api.contracts import blueprint as contracts_blueprint
 from hub.api.hooks import blueprint as hooks_blueprint
 from hub.api.lookups import blueprint as lookups_blueprint
 from hub.api.me import blueprint as me_blueprint
+from hub.api.orders import blueprint as orders_blueprint
 from hub.api.pos import blueprint as pos_blueprint
+from hub.api.pos_orders import blueprint as pos_orders_blueprint
 from hub.api.quarantine import blueprint as quarantine_blueprint
 from hub.api.triggers import blueprint as triggers_blueprint
 from hub.api.webhooks import blueprint as webhooks_blueprint
@@ -22,8 +24,10 @@ BLUEPRINTS: list[Blueprint] = [
     triggers_blueprint,
     hooks_blueprint,
     actions_blueprint,
+    orders_blueprint,
     lookups_blueprint,
     pos_blueprint,
+    pos_orders_blueprint,
     webhooks_blueprint,
     admin_blueprint,
     quarantine_blueprint,

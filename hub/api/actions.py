@@ -49,9 +49,9 @@ def _action_endpoint(spec: ActionSpec) -> Endpoint:
     """The contract of running one action, from its input and output schemas."""
     return Endpoint(
         operation_id=spec.name, summary=spec.title, tag="Actions", scopes=AUTOMATION,
-        description=schema(spec.input_schema)["description"], status=202,
+        description=schema(spec.input_schema)["description"], status=spec.status,
         request=spec.input_schema, response=spec.output_schema, idempotent=True,
-        response_description="The action run, started.",
+        response_description=spec.response_description,
     )
 
 
@@ -82,7 +82,10 @@ def run_action(name: str) -> Response:
                                          "message": f"Callback URL refused: {exc}."}]) from exc
 
         def produce() -> tuple[int, dict]:
-            return 202, run_payload(session, spec.run(session, hub_id, body))
+            result = spec.run(session, hub_id, body)
+            if spec.respond is not None:
+                return spec.respond(session, result)
+            return 202, run_payload(session, result)
 
         return idempotent(session, hub_id, produce)
 

@@ -89,6 +89,7 @@ def _purchase_record(item: dict[str, Any]) -> PurchaseRecord:
         occurred_at=parse_time(item["occurred_at"]), lines=lines, total=item.get("total"),
         currency=item["currency"], payment_state=item.get("payment_state", "paid_at_pos"),
         coupon_codes=list(item.get("coupon_codes", [])), customer_key=item.get("customer_key"),
+        order_id=item.get("order_id"),
     )
 
 

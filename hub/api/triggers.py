@@ -107,6 +107,8 @@ def poll_trigger(name: str) -> Response:
     since_id = paging_param("since_id")
     before_id = paging_param("before_id")
     filters = text_filters(spec.filters)
+    if errors := schemas.validate(spec.filters_schema, filters):  # e.g. a status that is none of its enum
+        raise validation_error(errors)
     with get_runtime().db.session() as session:
         body = poll_json(session, spec, current_principal().hub_id, filters=filters, limit=limit,
                          since_id=since_id, before_id=before_id)

@@ -24,6 +24,7 @@ from hub.endpoints import Endpoint
 from hub.errors import ProblemError, not_found
 from hub.inventory import CountUpdate, apply_counts
 from hub.models import Connection
+from hub.orders.service import apply_reports
 from hub.polling import request_early_poll
 from hub.presence import record_contact
 from hub.purchases import record_purchases
@@ -102,6 +103,8 @@ def vendor_callback(connection_id: str) -> Response:
             known = locations_by_external_id(s, connection_id)
             apply_counts(s, connection, [CountUpdate(known[c.location_external_id], c.sku, c.quantity)
                                          for c in hint.inventory if c.location_external_id in known])
+        if hint.order_statuses:
+            apply_reports(s, connection, hint.order_statuses)
         record_contact(s, connection)
         if hint.poll_now:
             request_early_poll(s, connection_id)

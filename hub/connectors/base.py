@@ -60,6 +60,16 @@ class Unsupported(ConnectorError):
         super().__init__(ErrorKind.PERMANENT, message, vendor_code="unsupported")
 
 
+class OrderRefused(ConnectorError):
+    """The POS refused the order (unknown item, closed location, out of stock): the order is rejected
+    with this reason, never retried."""
+
+    def __init__(self, reason: str, *, vendor_code: str | None = None, status: int | None = None) -> None:
+        super().__init__(ErrorKind.PERMANENT, reason, vendor_code=vendor_code or "order_refused",
+                         status=status, fault=Fault.VENDOR)
+        self.reason = reason
+
+
 class Capability(enum.StrEnum):
     """What a connector can do."""
 
@@ -70,6 +80,7 @@ class Capability(enum.StrEnum):
     PUSH_MENU = "push_menu"
     PUSH_COUPONS = "push_coupons"
     IMPORT_MENU = "import_menu"
+    ORDERS = "place_orders"
     CALLBACKS = "callbacks"
 
 
@@ -115,6 +126,8 @@ class PurchaseRecord:
     payment_state: str = "paid_at_pos"  # prepaid | paid_at_pos | unpaid
     coupon_codes: list[str] = field(default_factory=list)
     customer_key: str | None = None
+    # The order it settles, when the POS names it (the hub's order id or the channel's order id).
+    order_id: str | None = None
 
 
 @dataclass
@@ -184,6 +197,85 @@ class CouponData:
 
 
 @dataclass
+class OrderLineData:
+    """One line of an order sent to a POS; prices are decimal strings in the order's currency."""
+
+    sku: str
+    quantity: int
+    unit_price: str
+    line_total: str
+    name: str | None = None
+    # [{"name": "Size", "option": "Large", "price": "0.50"}]: what the customer chose.
+    modifiers: list[dict[str, Any]] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class OrderData:
+    """An order as the hub asks a POS to make it (create, update or cancel).
+
+    ``version`` counts the hub's changes (1 when created), so a push of the same version is the
+    same request. ``payment_type`` is ``prepaid`` (paid at the channel: ``payment_amount`` and
+    ``payment_reference`` say how much and the channel's reference) or ``pay_at_pos``.
+    """
+
+    order_id: str
+    channel_order_id: str
+    location_external_id: str | None
+    lines: list[OrderLineData]
+    total: str
+    currency: str
+    payment_type: str  # prepaid | pay_at_pos
+    version: int = 1
+    payment_amount: str | None = None
+    payment_reference: str | None = None
+    channel: str | None = None
+    customer_key: str | None = None
+    pickup_at: datetime | None = None
+    note: str | None = None
+
+
+@dataclass
+class OrderPlacement:
+    """What a POS answered to a create, update or cancel.
+
+    ``status`` is the order status it leaves the order in: ``sent`` (the POS has it, no decision
+    yet), ``accepted``, ``ready``, ``completed`` or ``cancelled``. A refusal is raised as
+    ``OrderRefused``, not returned. ``pos_state`` is what the connector needs to change the order
+    later (a version, a check number); the hub stores it and hands it back unread.
+    """
+
+    pos_order_id: str | None
+    status: str
+    reason: str | None = None
+    pos_state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OrderRef:
+    """An order the hub sent to this POS and still follows: its POS id and the connector's state."""
+
+    order_id: str
+    pos_order_id: str | None
+    pos_state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OrderStatusReport:
+    """An order's status as the POS reports it (poll, callback or push).
+
+    ``status``: sent, accepted, rejected, ready, completed or cancelled; ``reason`` is the POS's
+    words for a rejection or cancellation. ``pos_state`` replaces the stored one when given.
+    """
+
+    pos_order_id: str
+    status: str
+    reason: str | None = None
+    occurred_at: datetime | None = None
+    pos_state: dict[str, Any] | None = None
+
+
+@dataclass
 class CallbackHint:
     """What a verified vendor callback says: an early poll is due, maybe with records."""
 
@@ -191,11 +283,13 @@ class CallbackHint:
     event_type: str | None = None
     purchases: list[PurchaseRecord] = field(default_factory=list)
     inventory: list[InventoryCount] = field(default_factory=list)
+    order_statuses: list[OrderStatusReport] = field(default_factory=list)
     poll_now: bool = True
 
 
 # The methods that call the vendor: one per capability (callbacks are verified locally).
-VENDOR_CALLS = tuple(c.value for c in Capability if c is not Capability.CALLBACKS)
+VENDOR_CALLS = (*(c.value for c in Capability if c not in (Capability.CALLBACKS, Capability.ORDERS)),
+                "create_order", "update_order", "cancel_order", "fetch_order_statuses")
 
 
 def _redacting(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -340,6 +434,23 @@ class Connector:
     def import_menu(self) -> list[MenuItemData]:
         """The POS's own menu, for accounts where the POS is the master of product data."""
         raise self._unsupported("export their menu")
+
+    def create_order(self, order: OrderData, idempotency_key: str) -> OrderPlacement:
+        """Make the order at the POS; raises OrderRefused when the POS says no."""
+        raise self._unsupported("take orders")
+
+    def update_order(self, order: OrderData, ref: OrderRef, idempotency_key: str) -> OrderPlacement:
+        """Change a sent order's lines to these; OrderRefused when the POS has started it or says no."""
+        raise self._unsupported("change orders")
+
+    def cancel_order(self, order: OrderData, ref: OrderRef, reason: str | None,
+                     idempotency_key: str) -> OrderPlacement:
+        """Cancel a sent order; OrderRefused when the POS will not (e.g. already completed)."""
+        raise self._unsupported("cancel orders")
+
+    def fetch_order_statuses(self, orders: list[OrderRef]) -> list[OrderStatusReport]:
+        """The POS's current status of these orders (those it no longer knows are left out)."""
+        raise self._unsupported("report order statuses")
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
         """True when the callback carries a valid vendor signature (constant-time compare)."""

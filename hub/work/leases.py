@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from hub.jobs import JobQueue
@@ -32,6 +32,26 @@ def claim(session: Session, kind: TaskKind, item_id: str, now: datetime,
         .returning(table.attempts).execution_options(synchronize_session=False)
     )
     return None if attempts is None else Lease(item_id, until, attempts)
+
+
+def claim_one_in_flight(session: Session, kind: TaskKind, item_id: str, lock_row: Select[Any],
+                        busy: ColumnElement[bool], now: datetime, delay: timedelta) -> Lease | None:
+    """Take the item unless another of its group is in flight (`busy`); a busy one waits `delay`.
+
+    `lock_row` (a SELECT ... FOR UPDATE of the group's row: the connection, the order) serialises the
+    group's claims on PostgreSQL (SQLite has one writer), so two jobs never both see it free. A
+    postponed item's attempt is not counted.
+    """
+    session.execute(lock_row)
+    lease = claim(session, kind, item_id, now, unless=busy)
+    if lease is None:
+        table = kind.table
+        session.execute(
+            update(table).where(table.id == item_id, kind.claimable(now), busy)
+            .values(status=PENDING, next_attempt_at=now + delay, leased_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    return lease
 
 
 def holding(session: Session, kind: WorkKind, lease: Lease) -> Any | None:

@@ -123,13 +123,13 @@ def cursor(since: str, open_checks: list[dict[str, Any]] | None = None) -> str:
 # -- description ---------------------------------------------------------------------------
 
 
-def test_describe_offers_reads_only_with_valid_schemas() -> None:
+def test_describe_offers_reads_and_orders_with_valid_schemas() -> None:
     described = SimphonyConnector.describe()
     jsonschema.Draft202012Validator.check_schema(described["settings_schema"])
     jsonschema.Draft202012Validator.check_schema(described["credentials_schema"])
     assert described["type"] == "simphony"
     assert set(described["capabilities"]) == {
-        "test_connection", "fetch_status", "fetch_purchases", "import_menu"}
+        "test_connection", "fetch_status", "fetch_purchases", "import_menu", "place_orders"}
     for name, prop in described["settings_schema"]["properties"].items():
         assert prop.get("title") and prop.get("description"), name
 

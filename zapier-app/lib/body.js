@@ -85,7 +85,8 @@ const buildBody = (inputFields, inputData) => {
   for (const field of inputFields) {
     const value = inputData[field.key];
     if (isEmpty(value)) continue;
-    const path = field.key.split(SEP);
+    // A line item field renamed to keep the step's keys unique carries its body name in meta.key.
+    const path = ((field.meta && field.meta.key) || field.key).split(SEP);
     if (field.meta && field.meta.clears) {
       Object.entries(clearedFields(field, value, inputFields)).forEach(([key, empty]) => setPath(body, key.split(SEP), empty));
     } else if (field.children) {

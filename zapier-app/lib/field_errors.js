@@ -19,7 +19,7 @@ const matchField = (parts, i, current) => {
   if (SET_BY_FORM[parts[i]]) return { label: SET_BY_FORM[parts[i]], field: null, next: i + 1 };
   for (let j = parts.length; j > i; j -= 1) {
     const key = parts.slice(i, j).join(SEP);
-    const field = current.find((f) => f.key === key && f.type !== 'copy');
+    const field = current.find((f) => ((f.meta && f.meta.key) || f.key) === key && f.type !== 'copy');
     if (field) return { label: field.label || field.key, field, next: j };
   }
   for (let j = parts.length; j > i; j -= 1) {

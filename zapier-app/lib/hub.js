@@ -84,6 +84,11 @@ const handleHubErrors = (response, z) => {
     const lines = fieldErrorLines(problem.errors, fieldsForUrl(url));
     throw new z.errors.Error(`The hub did not accept some fields:\n${lines.join('\n')}`, 'InvalidData', 422);
   }
+  if (response.status === 409 && Array.isArray(problem.errors) && problem.errors.length) {
+    // A conflict about one field (an order that is final, a channel order id used by another order).
+    const lines = fieldErrorLines(problem.errors, fieldsForUrl(url));
+    throw new z.errors.Error(`${problemText(problem, 409)}\n${lines.join('\n')}`, problem.type || 'Conflict', 409);
+  }
   throw new z.errors.Error(problemText(problem, response.status), problem.type || 'HubError', response.status);
 };
 

@@ -10,6 +10,7 @@ const TRIGGER_NOUNS = {
   pos_online: 'Recovery',
   connection_failing: 'Failing Connection',
   connection_recovered: 'Recovered Connection',
+  order_status_changed: 'Order Status Change',
 };
 
 /** "POS back online" → "POS Back Online", keeping words that are already capitalised. */

@@ -86,6 +86,7 @@ const DROPDOWNS = {
   connectionList: { lookup: 'connection', path: '/v1/connections', noun: 'Connection' },
   menuItemList: { lookup: 'menu_item', path: '/v1/menu-items', noun: 'Menu Item' },
   couponList: { lookup: 'coupon', path: '/v1/coupons', noun: 'Coupon' },
+  orderList: { lookup: 'order', path: '/v1/orders', noun: 'Order' },
 };
 
 /**

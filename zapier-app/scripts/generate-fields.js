@@ -12,9 +12,14 @@ const path = require('path');
 const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
 const OUTPUT_FILE = path.resolve(__dirname, '..', 'generated', 'fields.json');
 
-const TRIGGERS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online', 'connection_failing', 'connection_recovered'];
-const ACTIONS = ['update_menu', 'publish_coupon'];
-const LOOKUPS = ['location', 'connection', 'menu_item', 'coupon'];
+const TRIGGERS = [
+  'new_purchase', 'low_stock', 'pos_offline', 'pos_online', 'connection_failing', 'connection_recovered', 'order_status_changed',
+];
+const ACTIONS = ['update_menu', 'publish_coupon', 'create_order', 'update_order', 'cancel_order', 'adjust_stock'];
+const LOOKUPS = ['location', 'connection', 'menu_item', 'coupon', 'order'];
+
+// Lookups without a file of their own in schemas/lookups: the list answers items of this schema.
+const LOOKUP_FILES = {};
 
 // Which hidden trigger fills the dropdown of a field, by the field's last key segment.
 const DROPDOWNS = {
@@ -27,11 +32,13 @@ const DROPDOWNS = {
   remove_skus: 'menuItemList.sku.name',
   // A coupon code: pick one to change it; Zapier's dropdowns also take a typed value (a new code).
   code: 'couponList.code.name',
+  order_id: 'orderList.id.name',
 };
 
 // What a dropdown field says in Zapier beyond the schema's description.
 const DROPDOWN_HINTS = {
   code: 'Pick an existing coupon to change it, or type a new code.',
+  order_id: 'Pick a recent order, or map the Order ID of an earlier step (Create Order, Find Order, Order Status Changed).',
 };
 
 // Zapier sends nothing for an empty field, so "empty" cannot mean "remove" in a Zap: fields the
@@ -272,6 +279,23 @@ function inputFields(resolver, node, base, opts = {}) {
   return fields;
 }
 
+/**
+ * Zapier wants every input key of a step unique, line items included: a line item's field named
+ * like a field of the step (an order's note and a line's note) gets its line items' key in front
+ * (lines_note), and keeps its body name in meta.key.
+ */
+function uniqueKeys(fields) {
+  const topKeys = new Set(fields.map((f) => f.key));
+  return fields.map((field) => {
+    if (!field.children) return field;
+    const children = field.children.map((child) => {
+      if (!topKeys.has(child.key)) return child;
+      return { ...child, key: `${field.key}_${child.key}`, meta: { ...(child.meta || {}), key: child.key } };
+    });
+    return { ...field, children };
+  });
+}
+
 /** Turns an output schema into Zapier output fields (`a__b` for nested, `list[]x` for lists of objects). */
 function outputFields(resolver, node, base, opts = {}) {
   const { prefix = '', parentLabel = '', depth = 0 } = opts;
@@ -296,6 +320,21 @@ function outputFields(resolver, node, base, opts = {}) {
     }
   }
   return fields;
+}
+
+/**
+ * A text filter whose event field of the same name has a fixed set of values (an order's status)
+ * offers those values as choices, so the filter cannot be misspelt.
+ */
+function withEventChoices(resolver, filters, output) {
+  const { schema, base } = resolver.normalize(output.schema, output.id);
+  return filters.map((field) => {
+    if (field.choices || field.dynamic || !schema.properties || !schema.properties[field.key]) return field;
+    const { schema: event } = resolver.normalize(schema.properties[field.key], base);
+    if (!Array.isArray(event.enum)) return field;
+    const { placeholder, ...rest } = field;
+    return { ...rest, choices: event.enum.filter((v) => v !== null).map(String) };
+  });
 }
 
 function firstExample(resolver, node, base) {
@@ -333,7 +372,7 @@ function generate(dir = SCHEMAS_DIR) {
     doc.triggers[name] = {
       title: output.schema.title,
       description: output.schema.description,
-      filters: filters ? inputFields(resolver, filters.schema, filters.id, { parentRequired: false }) : [],
+      filters: filters ? withEventChoices(resolver, inputFields(resolver, filters.schema, filters.id, { parentRequired: false }), output) : [],
       outputFields: outputFields(resolver, output.schema, output.id),
       sample: firstExample(resolver, output.schema, output.id),
     };
@@ -345,13 +384,13 @@ function generate(dir = SCHEMAS_DIR) {
     doc.actions[name] = {
       title: input.schema.title,
       description: input.schema.description,
-      inputFields: inputFields(resolver, input.schema, input.id, { examples: input.schema.examples || [], clearable: true }),
+      inputFields: uniqueKeys(inputFields(resolver, input.schema, input.id, { examples: input.schema.examples || [], clearable: true })),
       outputFields: output ? outputFields(resolver, output.schema, output.id) : [],
       sample: output ? firstExample(resolver, output.schema, output.id) : undefined,
     };
   }
   for (const name of LOOKUPS) {
-    const lookup = need(`lookups/${name}.json`);
+    const lookup = need(LOOKUP_FILES[name] || `lookups/${name}.json`);
     if (!lookup) continue;
     const { schema, base } = resolver.normalize(lookup.schema, lookup.id);
     doc.lookups[name] = {

@@ -5,7 +5,8 @@ field names. Every path and field is a setting with a default (in schemas/connec
 and fields accept dotted paths (``price.amount``) for nested values, both when reading and when writing.
 
 Modules: ``client`` (HTTP and list pages), ``errors`` (the error table), ``fields`` (defaults and
-dotted paths), ``mapping`` (records to hub records), ``connector``.
+dotted paths), ``mapping`` (records to hub records), ``orders`` (orders as reservations at the account's
+reservation endpoint, when it has one), ``connector``.
 """
 
 from hub.connectors.byte_fridge.connector import ByteFridgeConnector

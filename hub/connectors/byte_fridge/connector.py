@@ -16,6 +16,10 @@ from hub.connectors.base import (
     InventoryCount,
     LocationStatus,
     MenuItemData,
+    OrderData,
+    OrderPlacement,
+    OrderRef,
+    OrderStatusReport,
     PurchasePage,
     PurchaseRecord,
     UnreadableRecord,
@@ -25,6 +29,7 @@ from hub.connectors.byte_fridge.client import ByteClient
 from hub.connectors.byte_fridge.errors import settings_error
 from hub.connectors.byte_fridge.fields import defaults, get_path, set_path, wrap
 from hub.connectors.byte_fridge.mapping import Reader, parse_time
+from hub.connectors.byte_fridge.orders import NO_RESERVATIONS, ByteReservations
 
 
 class ByteFridgeConnector(Connector):
@@ -34,14 +39,15 @@ class ByteFridgeConnector(Connector):
     title = "Byte Technology smart fridges"
     description = (
         "Polls a fleet of Byte smart fridges over REST for status, stock and purchases, and pushes "
-        "menu changes (and coupons, when a coupons path is set). Paths and field names follow the "
-        "account's Byte integration and are set per connection."
+        "menu changes (and coupons, when a coupons path is set). Orders become reservations when the "
+        "account has a reservation endpoint. Paths and field names follow the account's Byte integration "
+        "and are set per connection."
     )
     schema_file = "connectors/byte_fridge.json"
-    outbound_url_settings = ("base_url",)
+    outbound_url_settings = ("base_url", "reservation_url")
     capabilities = frozenset({
         Capability.TEST, Capability.STATUS, Capability.INVENTORY, Capability.PURCHASES,
-        Capability.PUSH_MENU, Capability.PUSH_COUPONS,
+        Capability.PUSH_MENU, Capability.PUSH_COUPONS, Capability.ORDERS,
     })
     default_poll_interval_seconds = 60
 
@@ -171,3 +177,33 @@ class ByteFridgeConnector(Connector):
         }) for c in coupons]
         self.api.push(self.setting("coupons_method"), self.paths["coupons"],
                       wrap(self.fields["coupons_list"], records), idempotency_key)
+
+    # -- orders (reservations) -------------------------------------------------------------------
+
+    @property
+    def _reservations(self) -> ByteReservations:
+        """The reservation endpoint; unsupported, with the reason, when the connection has none."""
+        url = self.config.get("reservation_url")
+        if not url:
+            raise Unsupported(NO_RESERVATIONS)
+        return ByteReservations(self.http, self.timeout, str(url), self.api.headers,
+                                self.fields["error_message"], int(self.setting("reservation_hold_minutes")))
+
+    def create_order(self, order: OrderData, idempotency_key: str) -> OrderPlacement:
+        """Reserve the order's items at its fridge (see hub.connectors.byte_fridge.orders)."""
+        return self._reservations.create(order, idempotency_key)
+
+    def update_order(self, order: OrderData, ref: OrderRef, idempotency_key: str) -> OrderPlacement:
+        """Change the reserved items."""
+        return self._reservations.update(order, ref, idempotency_key)
+
+    def cancel_order(self, order: OrderData, ref: OrderRef, reason: str | None,
+                     idempotency_key: str) -> OrderPlacement:
+        """Release the reservation."""
+        return self._reservations.cancel(ref, idempotency_key)
+
+    def fetch_order_statuses(self, orders: list[OrderRef]) -> list[OrderStatusReport]:
+        """Each reservation's state (nothing to follow without a reservation endpoint)."""
+        if not self.config.get("reservation_url"):
+            return []
+        return self._reservations.statuses(orders)

@@ -26,7 +26,7 @@ FAULTS: dict[int, Fault] = {404: Fault.CONFIGURATION, 405: Fault.CONFIGURATION}
 
 def byte_error(response: requests.Response, message_field: str) -> ConnectorError:
     """A failed answer, classified by its status, with the vendor's message kept."""
-    error = map_http_error(response, ERRORS, message=_vendor_message(response, message_field))
+    error = map_http_error(response, ERRORS, message=vendor_message(response, message_field))
     error.fault = FAULTS.get(response.status_code, error.fault)
     return error
 
@@ -49,7 +49,8 @@ def refused_in_part(response: requests.Response, body: object, errors_field: str
     return None
 
 
-def _vendor_message(response: requests.Response, message_field: str) -> str | None:
+def vendor_message(response: requests.Response, message_field: str) -> str | None:
+    """The vendor's error text in an answer, under the configured field or the usual ones."""
     try:
         body = response.json()
     except ValueError:

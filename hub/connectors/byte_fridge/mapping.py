@@ -57,6 +57,18 @@ class Reader:
         """The value of a named field of a record, or None."""
         return get_path(record, self.fields[field])
 
+    def optional_id(self, record: Any, field: str, what: str) -> str | None:
+        """An id some records carry, as text; None when absent or empty, or when the field's name is empty."""
+        if not self.fields.get(field):
+            return None
+        value = self.get(record, field)
+        if isinstance(value, Mapping | list):
+            raise ConnectorError(ErrorKind.PERMANENT,
+                                 f"a Byte {what}'s {self.fields[field]!r} is not an id; set fields.{field} "
+                                 f"in the connection settings to the vendor's name for it",
+                                 fault=Fault.CONFIGURATION)
+        return None if value is None or str(value) == "" else str(value)
+
     def required(self, record: Any, field: str, what: str) -> Any:
         """The value of a field the hub cannot do without; its absence is a settings problem."""
         value = self.get(record, field)
@@ -114,6 +126,8 @@ class Reader:
             payment_state=states.get(payment, "paid_at_pos"),
             coupon_codes=[coupons] if isinstance(coupons, str) else [str(c) for c in coupons],
             customer_key=str(customer) if customer not in (None, "") else None,
+            # A collected reservation names the order it settles (hub.orders.links links it).
+            order_id=self.optional_id(row, "transaction_reservation", "transaction"),
         )
 
     def line(self, item: Any) -> PurchaseLineRecord:

@@ -18,15 +18,24 @@ from hub.connectors.base import (
     InventoryCount,
     LocationStatus,
     MenuItemData,
+    OrderData,
+    OrderPlacement,
+    OrderRef,
+    OrderRefused,
+    OrderStatusReport,
     PurchasePage,
     PurchaseRecord,
     UnreadableRecord,
 )
 from hub.connectors.common.cursor import UpdatedSince
 from hub.connectors.common.locations import pick_locations
-from hub.connectors.shopify import mapping, push, queries, webhooks
+from hub.connectors.shopify import mapping, orders, push, queries, webhooks
 from hub.connectors.shopify.client import ShopifyClient, shop_host
+from hub.connectors.shopify.errors import order_refused
 from hub.work.failures import Fault
+
+# Orders read by id in one ``nodes`` query.
+_ORDERS_PER_QUERY = 50
 
 
 class ShopifyConnector(Connector):
@@ -247,6 +256,104 @@ class ShopifyConnector(Connector):
                 menu += mapping.menu_items(product, currency or "USD")
         return menu
 
+    # ---- orders (see orders) -------------------------------------------------------------------
+
+    def _order_mutation(self, mutation: str, variables: Mapping[str, Any], field: str,
+                        errors_field: str = "userErrors") -> dict[str, Any]:
+        """The mutation's result; its userErrors are Shopify refusing the order (OrderRefused)."""
+        result = self.api.graphql(mutation, variables).get(field) or {}
+        if result.get(errors_field):
+            raise order_refused(field, result[errors_field])
+        return result
+
+    def _order_variants(self, order: OrderData) -> dict[str, str]:
+        """The variant id of each sku of the order; OrderRefused when the store has none."""
+        variants = {}
+        for sku in dict.fromkeys(line.sku for line in order.lines):
+            variant = self._variant(sku)
+            if variant is None:
+                raise OrderRefused(f"this Shopify store has no variant with sku {sku}",
+                                   vendor_code="NOT_FOUND")
+            variants[sku] = variant["id"]
+        return variants
+
+    def _shopify_order(self, ref: OrderRef) -> dict[str, Any]:
+        if not ref.pos_order_id:
+            raise OrderRefused("the order never reached Shopify", vendor_code="NOT_FOUND")
+        nodes = self.api.graphql(queries.ORDER_STATUSES, {"ids": [ref.pos_order_id]}).get("nodes") or []
+        found = next((n for n in nodes if isinstance(n, dict) and n.get("id") == ref.pos_order_id), None)
+        if found is None:
+            raise OrderRefused(f"Shopify has no order {ref.pos_order_id}", vendor_code="NOT_FOUND")
+        return found
+
+    def create_order(self, order: OrderData, idempotency_key: str) -> OrderPlacement:
+        """orderCreate for POS pickup: payment pending for pay-at-POS, a paid SALE for prepaid (orders)."""
+        found = self.api.graphql(queries.ORDER_BY_TAG, {"query": f"tag:'{orders.tag(order.order_id)}'"})
+        existing = ((found.get("orders") or {}).get("nodes") or [None])[0]
+        if existing:
+            return orders.placement(existing)  # a retry: the first attempt made it
+        data = orders.create_input(order, self._order_variants(order))
+        variables = {"order": data, "options": orders.CREATE_OPTIONS}
+        created = self._order_mutation(queries.ORDER_CREATE, variables, "orderCreate")
+        if not created.get("order"):
+            raise ConnectorError(ErrorKind.TRANSIENT, "Shopify's orderCreate answered without an order and "
+                                 "without userErrors", fault=Fault.VENDOR)
+        return orders.placement(created["order"])
+
+    def update_order(self, order: OrderData, ref: OrderRef, idempotency_key: str) -> OrderPlacement:
+        """Order edits (begin, set quantities, add variants, commit) while the store has not started."""
+        refusal = orders.update_refusal(self._shopify_order(ref))
+        if refusal:
+            raise OrderRefused(refusal, vendor_code="ORDER_STARTED")
+        variants = self._order_variants(order)
+        wanted: dict[str, int] = {}
+        for line in order.lines:
+            wanted[variants[line.sku]] = wanted.get(variants[line.sku], 0) + line.quantity
+        begun = self._order_mutation(queries.ORDER_EDIT_BEGIN, {"id": ref.pos_order_id}, "orderEditBegin")
+        calculated = begun.get("calculatedOrder") or {}
+        changes, additions = orders.quantity_changes(
+            (calculated.get("lineItems") or {}).get("nodes") or [], wanted)
+        for line_id, quantity in changes:
+            self._order_mutation(queries.ORDER_EDIT_SET_QUANTITY,
+                                 {"id": calculated["id"], "lineItemId": line_id, "quantity": quantity},
+                                 "orderEditSetQuantity")
+        for variant_id, quantity in additions:
+            self._order_mutation(queries.ORDER_EDIT_ADD_VARIANT,
+                                 {"id": calculated["id"], "variantId": variant_id, "quantity": quantity},
+                                 "orderEditAddVariant")
+        committed = self._order_mutation(queries.ORDER_EDIT_COMMIT, {
+            "id": calculated["id"], "staffNote": f"changed by the ordering channel (v{order.version})"},
+            "orderEditCommit")
+        return orders.placement(committed.get("order") or {"id": ref.pos_order_id})
+
+    def cancel_order(self, order: OrderData, ref: OrderRef, reason: str | None,
+                     idempotency_key: str) -> OrderPlacement:
+        """orderCancel (restocked, no refund: the channel that took the money refunds it)."""
+        current = self._shopify_order(ref)
+        status, _ = orders.status_of(current)
+        if status in ("cancelled", "rejected"):
+            return orders.placement(current)
+        if status == "completed":
+            raise OrderRefused("the order is already completed in Shopify", vendor_code="ORDER_COMPLETED")
+        variables = {"orderId": current["id"], "reason": "CUSTOMER",
+                     "staffNote": reason or "cancelled by the ordering channel"}
+        self._order_mutation(queries.ORDER_CANCEL, variables, "orderCancel",
+                             errors_field="orderCancelUserErrors")
+        # Shopify cancels in a background job: the order is cancelled from the hub's side now, and
+        # polling reads Shopify's cancelledAt when the job is done.
+        return OrderPlacement(pos_order_id=current["id"], status="cancelled", reason=reason,
+                              pos_state={"order_id": current["id"]})
+
+    def fetch_order_statuses(self, refs: list[OrderRef]) -> list[OrderStatusReport]:
+        """The orders by id (``nodes``, fifty at a time); each status by orders.status_of."""
+        ids = list(dict.fromkeys(r.pos_order_id for r in refs if r.pos_order_id))
+        reports = []
+        for start in range(0, len(ids), _ORDERS_PER_QUERY):
+            chunk = ids[start:start + _ORDERS_PER_QUERY]
+            nodes = self.api.graphql(queries.ORDER_STATUSES, {"ids": chunk}).get("nodes") or []
+            reports += [orders.report(n) for n in nodes if isinstance(n, dict) and n.get("id")]
+        return reports
+
     # ---- webhooks -----------------------------------------------------------------------------
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
@@ -254,5 +361,5 @@ class ShopifyConnector(Connector):
         return webhooks.verify(self.credentials.get("webhook_secret"), headers, body)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackHint:
-        """Any Shopify webhook is a hint to poll now; the event id lets the hub drop redeliveries."""
-        return webhooks.hint(headers)
+        """Any Shopify webhook is a hint to poll now; order webhooks also carry the order's status."""
+        return webhooks.hint(headers, body)

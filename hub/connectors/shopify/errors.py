@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, map_http_error
+from hub.connectors.base import ConnectorError, ErrorKind, ErrorTable, OrderRefused, map_http_error
 from hub.work.failures import Fault
 
 # GraphQL error codes (extensions.code) and userErrors first, then HTTP statuses.
@@ -18,6 +18,8 @@ ERRORS: ErrorTable = {
     "MAX_COST_EXCEEDED": ErrorKind.PERMANENT,
     "INTERNAL_SERVER_ERROR": ErrorKind.TRANSIENT,
     "USER_ERROR": ErrorKind.PERMANENT,
+    # Answering an order's create, edit or cancel, userErrors are Shopify refusing that order (out of stock,
+    # an order it cannot edit or cancel): raised as OrderRefused (see order_refused), never retried.
     401: ErrorKind.PERMANENT,
     402: ErrorKind.PERMANENT,  # shop frozen for unpaid bills
     403: ErrorKind.PERMANENT,
@@ -81,3 +83,9 @@ def user_error(field: str, user_errors: list[dict[str, Any]]) -> ConnectorError:
         parts.append(f"{path}: {err.get('message')}" if path else str(err.get("message")))
     code = user_errors[0].get("code") or "USER_ERROR"
     return ConnectorError(ERRORS["USER_ERROR"], f"Shopify {field}: " + "; ".join(parts), vendor_code=code)
+
+
+def order_refused(field: str, user_errors: list[dict[str, Any]]) -> OrderRefused:
+    """An order mutation's userErrors: Shopify refused the order; its messages are the reason."""
+    error = user_error(field, user_errors)
+    return OrderRefused(error.message, vendor_code=error.vendor_code)

@@ -114,3 +114,60 @@ mutation DiscountDeactivate($id: ID!) {
     userErrors { field message code }
   }
 }"""
+
+# ---- orders the hub places (see orders) ----------------------------------------------------------
+# The order fields a status is read from (lower case: a fragment, not a document of its own).
+_order_fields = """
+  id cancelledAt cancelReason closed displayFulfillmentStatus updatedAt
+  fulfillmentOrders(first: 10) { nodes { status } }"""
+ORDER_BY_TAG = """
+query OrderByTag($query: String) {
+  orders(first: 1, query: $query) { nodes {""" + _order_fields + """ } }
+}"""
+ORDER_STATUSES = """
+query OrderStatuses($ids: [ID!]!) {
+  nodes(ids: $ids) { __typename ... on Order {""" + _order_fields + """ } }
+}"""
+ORDER_CREATE = """
+mutation OrderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+  orderCreate(order: $order, options: $options) {
+    order {""" + _order_fields + """ }
+    userErrors { field message code }
+  }
+}"""
+ORDER_EDIT_BEGIN = """
+mutation OrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder { id lineItems(first: 100) { nodes { id quantity editableQuantity sku variant { id } } } }
+    userErrors { field message }
+  }
+}"""
+ORDER_EDIT_SET_QUANTITY = """
+mutation OrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: true) {
+    calculatedLineItem { id }
+    userErrors { field message }
+  }
+}"""
+ORDER_EDIT_ADD_VARIANT = """
+mutation OrderEditAddVariant($id: ID!, $variantId: ID!, $quantity: Int!) {
+  orderEditAddVariant(id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: false) {
+    calculatedLineItem { id }
+    userErrors { field message }
+  }
+}"""
+ORDER_EDIT_COMMIT = """
+mutation OrderEditCommit($id: ID!, $staffNote: String) {
+  orderEditCommit(id: $id, notifyCustomer: false, staffNote: $staffNote) {
+    order {""" + _order_fields + """ }
+    userErrors { field message }
+  }
+}"""
+ORDER_CANCEL = """
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, restock: true, notifyCustomer: false, staffNote: $staffNote,
+              refundMethod: {originalPaymentMethodsRefund: false}) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""

@@ -1,4 +1,4 @@
-"""Oracle MICROS Simphony through Transaction Services Gen1 (SOAP): menu import, purchases, status.
+"""Oracle MICROS Simphony through Transaction Services Gen1 (SOAP): menu import, purchases, status, orders.
 
 Transaction Services reads configuration and checks but cannot write menu items or
 discounts, so Simphony is always the master of product data: the hub imports its menu.
@@ -8,7 +8,7 @@ detail likewise (``<Check><Summary/><DetailLines/></Check>``).
 
 Modules: ``client`` (the WSDL, the endpoint and SOAP calls; the shipped WSDL is in ``wsdl/``),
 ``errors`` (the error table), ``embedded`` (the embedded XML), ``mapping`` (records to hub
-menu items and purchases), ``connector``.
+menu items and purchases), ``orders`` (orders posted as checks), ``connector``.
 """
 
 from hub.connectors.simphony.connector import SimphonyConnector

@@ -18,6 +18,10 @@ from hub.connectors.base import (
     ErrorKind,
     LocationStatus,
     MenuItemData,
+    OrderData,
+    OrderPlacement,
+    OrderRef,
+    OrderStatusReport,
     PurchasePage,
     PurchaseRecord,
     UnreadableRecord,
@@ -28,6 +32,7 @@ from hub.connectors.simphony import mapping
 from hub.connectors.simphony.client import SHIPPED_WSDLS, SimphonyClient
 from hub.connectors.simphony.embedded import parse_embedded
 from hub.connectors.simphony.errors import GONE_CHECK_CODES
+from hub.connectors.simphony.orders import UPDATE_UNSUPPORTED, SimphonyOrders
 
 PUSH_UNSUPPORTED = (
     "Simphony Transaction Services cannot write menu configuration; make Simphony the master "
@@ -46,13 +51,13 @@ class SimphonyConnector(Connector):
     title = "Oracle MICROS Simphony"
     description = (
         "Reads a Simphony property through Transaction Services (SOAP): imports its menu items "
-        "and prices and polls its closed checks as purchases. Simphony stays the master of "
-        "product data: menu and coupon pushes are not possible."
+        "and prices, polls its closed checks as purchases and posts orders as checks. Simphony stays the "
+        "master of product data: menu and coupon pushes are not possible."
     )
     schema_file = "connectors/simphony.json"
     outbound_url_settings = ("wsdl_location", "endpoint_url")
     capabilities = frozenset(
-        {Capability.TEST, Capability.STATUS, Capability.PURCHASES, Capability.IMPORT_MENU}
+        {Capability.TEST, Capability.STATUS, Capability.PURCHASES, Capability.IMPORT_MENU, Capability.ORDERS}
     )
     default_poll_interval_seconds = 120
 
@@ -144,6 +149,29 @@ class SimphonyConnector(Connector):
     def push_coupons(self, coupons: list[CouponData], idempotency_key: str) -> None:
         """Not possible: Transaction Services cannot create discounts."""
         raise Unsupported(COUPONS_UNSUPPORTED)
+
+    # -- orders ------------------------------------------------------------------------------
+
+    @property
+    def _orders(self) -> SimphonyOrders:
+        return SimphonyOrders(self.api.call, self.setting, self.config, self._vendor_code, self._zone())
+
+    def create_order(self, order: OrderData, idempotency_key: str) -> OrderPlacement:
+        """Post the order as a check to its revenue center (see hub.connectors.simphony.orders)."""
+        return self._orders.create(order)
+
+    def update_order(self, order: OrderData, ref: OrderRef, idempotency_key: str) -> OrderPlacement:
+        """Not possible: Transaction Services cannot change the items of a posted check."""
+        raise Unsupported(UPDATE_UNSUPPORTED)
+
+    def cancel_order(self, order: OrderData, ref: OrderRef, reason: str | None,
+                     idempotency_key: str) -> OrderPlacement:
+        """Void the order's check."""
+        return self._orders.cancel(ref)
+
+    def fetch_order_statuses(self, orders: list[OrderRef]) -> list[OrderStatusReport]:
+        """The state of each order's check (checks Simphony no longer knows are left out)."""
+        return self._orders.statuses(orders)
 
     # -- purchases ---------------------------------------------------------------------------
 

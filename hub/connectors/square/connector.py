@@ -18,18 +18,23 @@ from hub.connectors.base import (
     InventoryCount,
     LocationStatus,
     MenuItemData,
+    OrderData,
+    OrderPlacement,
+    OrderRef,
+    OrderRefused,
+    OrderStatusReport,
     PurchasePage,
     PurchaseRecord,
     UnreadableRecord,
 )
 from hub.connectors.common.cursor import UpdatedSince
 from hub.connectors.common.locations import pick_locations
-from hub.connectors.square import mapping, webhooks
+from hub.connectors.square import mapping, orders, webhooks
 from hub.connectors.square.catalog import Catalog, variation_skus
 from hub.connectors.square.client import BASE_URLS, SquareClient
 from hub.connectors.square.coupons import coupon_objects, needs_time_zone
-from hub.connectors.square.errors import MISSING_PERMISSION
-from hub.connectors.square.push import MenuBatch, upsert_body
+from hub.connectors.square.errors import MISSING_PERMISSION, order_error
+from hub.connectors.square.push import MenuBatch, derived_key, upsert_body
 from hub.connectors.square.verify import check_applied
 
 
@@ -43,6 +48,8 @@ def _reason(exc: Exception) -> str:
 # SearchOrders accepts at most this many location ids per query.
 _MAX_ORDER_LOCATIONS = 10
 _ITEMS_PER_UPSERT = 100
+# BatchRetrieveOrders takes at most this many ids.
+_ORDERS_PER_RETRIEVE = 100
 
 
 class SquareConnector(Connector):
@@ -250,6 +257,92 @@ class SquareConnector(Connector):
         """Every fixed-price variation of every item, as one hub menu item each."""
         return mapping.menu_items(Catalog.read(self.api, "ITEM,CATEGORY,MODIFIER_LIST"))
 
+    # ---- orders (see orders) -------------------------------------------------------------------
+
+    def _order_call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One Orders or Payments API call; Square's refusal of the order comes out as OrderRefused."""
+        try:
+            return self.api.call(method, path, body=body)
+        except ConnectorError as exc:
+            raise order_error(exc) from exc
+
+    def _order_location(self, location_id: str | None) -> str:
+        """The Square location of an order: known to the account and ACTIVE, or the order is refused."""
+        locations = self.api.call("GET", "/v2/locations").get("locations") or []
+        configured = self.config.get("location_ids") or []
+        if location_id is None and len(configured) == 1:
+            location_id = configured[0]
+        found = next((loc for loc in locations if loc.get("id") == location_id), None)
+        if found is None or (configured and location_id not in configured):
+            raise OrderRefused(f"Square has no location {location_id} for this connection",
+                               vendor_code="INVALID_LOCATION")
+        if found.get("status") != "ACTIVE":
+            raise OrderRefused(f"Square location {location_id} is not active",
+                               vendor_code="LOCATION_INACTIVE")
+        return location_id
+
+    def _square_order(self, ref: OrderRef) -> dict[str, Any]:
+        """The order as Square has it now (its current version and fulfillment state)."""
+        if not ref.pos_order_id:
+            raise OrderRefused("the order never reached Square", vendor_code="NOT_FOUND")
+        return self._order_call("GET", f"/v2/orders/{ref.pos_order_id}")["order"]
+
+    def create_order(self, order: OrderData, idempotency_key: str) -> OrderPlacement:
+        """CreateOrder with a pickup; prepaid orders also get their external payment and PayOrder."""
+        location_id = self._order_location(order.location_external_id)
+        catalog = Catalog.read(self.api, "ITEM,MODIFIER_LIST")
+        body = orders.create_body(order, catalog, location_id, derived_key(idempotency_key, "order", {}))
+        created = self._order_call("POST", "/v2/orders", body)["order"]
+        if order.payment_type != "prepaid":
+            return orders.placement(created)  # left OPEN and unpaid, for the till
+        mismatch = orders.total_mismatch(order, created)
+        if mismatch:
+            # Never leave in Square an order the channel's payment cannot pay.
+            self._order_call("PUT", f"/v2/orders/{created['id']}", orders.cancel_body(
+                created, "payment does not match", derived_key(idempotency_key, "cancel", {})))
+            raise OrderRefused(mismatch, vendor_code="PAYMENT_AMOUNT_MISMATCH")
+        payment = self._order_call("POST", "/v2/payments", orders.payment_body(
+            order, created, derived_key(idempotency_key, "payment", {})))["payment"]
+        paid = self._order_call("POST", f"/v2/orders/{created['id']}/pay", {
+            "idempotency_key": derived_key(idempotency_key, "pay", {}),
+            "order_version": created.get("version"), "payment_ids": [payment["id"]]})
+        return orders.placement(paid.get("order") or created)
+
+    def update_order(self, order: OrderData, ref: OrderRef, idempotency_key: str) -> OrderPlacement:
+        """Replace the lines (sparse UpdateOrder at the current version) while the pickup is not started."""
+        current = self._square_order(ref)
+        refusal = orders.update_refusal(current)
+        if refusal:
+            raise OrderRefused(refusal, vendor_code="ORDER_STARTED")
+        catalog = Catalog.read(self.api, "ITEM,MODIFIER_LIST")
+        body = orders.update_body(order, current, catalog, derived_key(idempotency_key, "update", {}))
+        updated = self._order_call("PUT", f"/v2/orders/{current['id']}", body)["order"]
+        return orders.placement(updated)
+
+    def cancel_order(self, order: OrderData, ref: OrderRef, reason: str | None,
+                     idempotency_key: str) -> OrderPlacement:
+        """Cancel the pickup and the order at the current version; a completed order is refused."""
+        current = self._square_order(ref)
+        if current.get("state") == "CANCELED":
+            return orders.placement(current)
+        if current.get("state") == "COMPLETED":
+            raise OrderRefused("the order is already completed in Square", vendor_code="ORDER_COMPLETED")
+        body = orders.cancel_body(current, reason, derived_key(idempotency_key, "cancel", {}))
+        return orders.placement(self._order_call("PUT", f"/v2/orders/{current['id']}", body)["order"])
+
+    def fetch_order_statuses(self, refs: list[OrderRef]) -> list[OrderStatusReport]:
+        """BatchRetrieveOrders, a hundred at a time; each order's status by orders.status_of."""
+        ids = list(dict.fromkeys(r.pos_order_id for r in refs if r.pos_order_id))
+        reports = []
+        for start in range(0, len(ids), _ORDERS_PER_RETRIEVE):
+            data = self.api.call("POST", "/v2/orders/batch-retrieve",
+                                 body={"order_ids": ids[start:start + _ORDERS_PER_RETRIEVE]})
+            for square_order in data.get("orders") or []:
+                found = orders.report(square_order) if isinstance(square_order, dict) else None
+                if found:
+                    reports.append(found)
+        return reports
+
     # ---- webhooks -----------------------------------------------------------------------------
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes, url: str) -> bool:
@@ -258,5 +351,5 @@ class SquareConnector(Connector):
                                self.config.get("notification_url") or url, headers, body)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackHint:
-        """Any Square event is a hint to poll now; event_id lets the hub drop redeliveries."""
+        """Any Square event is a hint to poll now; order events also carry the order's status."""
         return webhooks.hint(body)

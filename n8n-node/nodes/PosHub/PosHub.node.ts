@@ -1,8 +1,9 @@
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { posHubApiTest } from '../shared/credentialTest';
-import { hubRequest, listSearch, loadOptions } from '../shared/hub';
+import { hubRequest, hubRequestFull, listSearch, loadOptions, nextCursor } from '../shared/hub';
 import { waitForRun } from '../shared/wait';
+import { ACTION_OF, findQueryFrom, idempotencyKey, ORDER_OPERATIONS, ORDER_PROPERTIES, orderIdOf, STOCK_OPERATIONS } from './orders';
 
 const LIST_HINT = 'Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.';
 
@@ -92,10 +93,43 @@ export function couponFrom(ctx: IExecuteFunctions, i: number): IDataObject {
 export const OPERATIONS = [
 	{ name: 'Update Menu Item', value: 'updateMenu' },
 	{ name: 'Publish Coupon', value: 'publishCoupon' },
+	...ORDER_OPERATIONS.map(({ name, value }) => ({ name: value === 'findOrders' ? 'Find Orders' : `${name} Order`, value })),
+	...STOCK_OPERATIONS.map(({ name, value }) => ({ name, value })),
 ];
+
+// The hub's page size for Find (its lookups answer at most this many per page).
+const FIND_PAGE = 100;
 
 /** The node subtitle: the operation's label, not its value (n8n shows the expression's result). */
 export const OPERATION_SUBTITLE = `={{ ${JSON.stringify(Object.fromEntries(OPERATIONS.map((o) => [o.value, o.name])))}[$parameter["operation"]] }}`;
+
+/** One order or stock operation for input item i: what it outputs (Find: each order found, maybe none). */
+export async function orderOperation(ctx: IExecuteFunctions, operation: string, i: number): Promise<IDataObject[]> {
+	const send = ACTION_OF[operation];
+	if (send) {
+		const body = send.body(ctx, i);
+		const key = idempotencyKey(send.action, body, ctx.getNodeParameter('idempotencyKey', i, ''));
+		const headers = key ? { 'Idempotency-Key': key } : undefined;
+		return [(await hubRequest.call(ctx, 'POST', `/v1/actions/${send.action}`, { body, headers })) as IDataObject];
+	}
+	if (operation === 'getOrder') {
+		return [(await hubRequest.call(ctx, 'GET', `/v1/orders/${encodeURIComponent(orderIdOf(ctx, i))}`)) as IDataObject];
+	}
+	if (operation === 'findOrders') {
+		const limit = Math.max(1, Number(ctx.getNodeParameter('limit', i, 50)));
+		const query = findQueryFrom(ctx, i);
+		const found: IDataObject[] = [];
+		let cursor: string | undefined;
+		do {
+			const qs = { ...query, limit: Math.min(FIND_PAGE, limit - found.length), ...(cursor ? { cursor } : {}) };
+			const { body, headers } = await hubRequestFull.call(ctx, 'GET', '/v1/orders', { qs });
+			found.push(...((Array.isArray(body) ? body : []) as IDataObject[]));
+			cursor = nextCursor(headers);
+		} while (cursor && found.length < limit);
+		return found.slice(0, limit);
+	}
+	throw new NodeOperationError(ctx.getNode(), `Unknown operation ${operation}`, { itemIndex: i });
+}
 
 /** Updates menu items and publishes coupons through the POS Hub, which pushes them to every POS. */
 export class PosHub implements INodeType {
@@ -109,17 +143,50 @@ export class PosHub implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: OPERATION_SUBTITLE,
-		description: 'Update menu items and publish coupons on every POS through the POS Hub',
+		description: 'Update menu items, publish coupons, send orders and adjust stock on every POS through the POS Hub',
 		defaults: { name: 'POS Hub' },
 		credentials: [{ name: 'posHubApi', required: true, testedBy: 'posHubApiTest' }],
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: [
 			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Menu and Coupon', value: 'catalog', description: 'Menu items and coupons pushed to every POS' },
+					{ name: 'Order', value: 'order', description: 'Orders sent to the POS of a location' },
+					{ name: 'Stock', value: 'stock', description: 'How many of a meal a location has' },
+				],
+				// Workflows from before orders have no resource: they are menu and coupon workflows.
+				default: 'catalog',
+			},
+			{
 				displayName: 'Operation',
 				name: 'operation',
 				type: 'options',
 				noDataExpression: true,
+				options: ORDER_OPERATIONS,
+				default: 'createOrder',
+				displayOptions: { show: { resource: ['order'] } },
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: STOCK_OPERATIONS,
+				default: 'adjustStock',
+				displayOptions: { show: { resource: ['stock'] } },
+			},
+			...ORDER_PROPERTIES,
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['catalog'] } },
 				options: [
 					{
 						name: 'Update Menu Item',
@@ -266,6 +333,7 @@ export class PosHub implements INodeType {
 				type: 'multiOptions',
 				typeOptions: { loadOptionsMethod: 'getConnections' },
 				default: [],
+				displayOptions: { show: { resource: ['catalog'] } },
 				description: `The POS connections to push to; empty means every connection. ${LIST_HINT}`,
 			},
 			{
@@ -273,6 +341,7 @@ export class PosHub implements INodeType {
 				name: 'waitForPos',
 				type: 'boolean',
 				default: false,
+				displayOptions: { show: { resource: ['catalog'] } },
 				description:
 					'Whether to wait until every POS took the change (or gave up) instead of answering right away with the queued run; the step fails when a POS did not take it',
 			},
@@ -300,6 +369,20 @@ export class PosHub implements INodeType {
 			return waitForRun.call(this, run, Number(this.getNodeParameter('waitTimeout', i, 120)), i);
 		};
 		const failure = (error: unknown): IDataObject => ({ error: (error as Error).message });
+
+		if (this.getNodeParameter('resource', 0, 'catalog') !== 'catalog') {
+			const results: INodeExecutionData[] = [];
+			for (let i = 0; i < items.length; i += 1) {
+				try {
+					const answers = await orderOperation(this, operation, i);
+					results.push(...answers.map((json) => ({ json, pairedItem: { item: i } })));
+				} catch (error) {
+					if (!this.continueOnFail()) throw error;
+					results.push({ json: failure(error), pairedItem: { item: i } });
+				}
+			}
+			return [results];
+		}
 
 		if (operation === 'updateMenu') {
 			const body = compact({

@@ -23,11 +23,16 @@ export const EVENTS = [
 	{ name: 'POS Back Online', value: 'pos_online', description: 'When a POS that was offline is heard from again' },
 	{ name: 'Connection Failing', value: 'connection_failing', description: 'When the hub cannot poll a POS connection (once per failing streak)' },
 	{ name: 'Connection Recovered', value: 'connection_recovered', description: 'When a POS connection reported failing is polled successfully again' },
+	{ name: 'Order Status Changed', value: 'order_status_changed', description: "Each time an order's status changes: received, sent, accepted, rejected, ready, completed or cancelled" },
 ];
 
 // The events that happen at a location, and those about a menu item: only they take those filters.
-export const LOCATION_EVENTS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online'];
+export const LOCATION_EVENTS = ['new_purchase', 'low_stock', 'pos_offline', 'pos_online', 'order_status_changed'];
 export const SKU_EVENTS = ['new_purchase', 'low_stock'];
+// The events about an order's status: only they take the status filter.
+export const STATUS_EVENTS = ['order_status_changed'];
+// schemas/triggers/order_status_changed.output.json#/properties/status
+export const ORDER_STATUSES = ['received', 'sent', 'accepted', 'rejected', 'ready', 'completed', 'cancelled'];
 
 /** The node subtitle: the chosen event's label, not its value (n8n shows the expression's result). */
 export const EVENT_SUBTITLE = `={{ ${JSON.stringify(Object.fromEntries(EVENTS.map((event) => [event.value, event.name])))}[$parameter["event"]] }}`;
@@ -43,9 +48,11 @@ const filtersOf = (ctx: IPollFunctions, event: string): IDataObject => {
 	const locationId = LOCATION_EVENTS.includes(event) ? (ctx.getNodeParameter('locationId', '') as string) : '';
 	const connectionId = ctx.getNodeParameter('connectionId', '') as string;
 	const sku = SKU_EVENTS.includes(event) ? (ctx.getNodeParameter('sku', '') as string) : '';
+	const status = STATUS_EVENTS.includes(event) ? (ctx.getNodeParameter('orderStatus', '') as string) : '';
 	if (locationId) filters.location_id = locationId;
 	if (connectionId) filters.connection_id = connectionId;
 	if (sku) filters.sku = sku;
+	if (status) filters.status = status;
 	return filters;
 };
 
@@ -73,7 +80,7 @@ export class PosHubTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: EVENT_SUBTITLE,
-		description: 'Starts the workflow on purchases, low stock, POS outages and failing connections reported by the POS Hub',
+		description: 'Starts the workflow on purchases, low stock, POS outages, failing connections and order status changes reported by the POS Hub',
 		defaults: { name: 'POS Hub Trigger' },
 		credentials: [{ name: 'posHubApi', required: true, testedBy: 'posHubApiTest' }],
 		polling: true,
@@ -116,6 +123,18 @@ export class PosHubTrigger implements INodeType {
 				displayOptions: { show: { event: SKU_EVENTS } },
 				description:
 					'Only events about this SKU; "All ..." (the default) means no filter. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			},
+			{
+				displayName: 'Status',
+				name: 'orderStatus',
+				type: 'options',
+				options: [
+					{ name: 'All Statuses', value: '', description: 'No filter' },
+					...ORDER_STATUSES.map((status) => ({ name: status.charAt(0).toUpperCase() + status.slice(1), value: status })),
+				],
+				default: '',
+				displayOptions: { show: { event: STATUS_EVENTS } },
+				description: 'Only changes to this status, e.g. Ready to tell the customer their order can be picked up',
 			},
 		],
 	};

@@ -83,7 +83,7 @@ export async function hubRequestFull(
 	this: HubContext,
 	method: IHttpRequestMethods,
 	path: string,
-	options: { qs?: IDataObject; body?: IDataObject } = {},
+	options: { qs?: IDataObject; body?: IDataObject; headers?: Record<string, string> } = {},
 ): Promise<HubAnswer> {
 	const credentials = await this.getCredentials(CREDENTIAL);
 	const baseURL = String(credentials.hubUrl ?? '').trim().replace(/\/+$/, '');
@@ -96,7 +96,7 @@ export async function hubRequestFull(
 			qs: options.qs,
 			body: options.body,
 			json: true,
-			headers: { Accept: 'application/json' },
+			headers: { Accept: 'application/json', ...(options.headers ?? {}) },
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 		})) as FullResponse;
@@ -124,7 +124,7 @@ export async function hubRequest(
 	this: HubContext,
 	method: IHttpRequestMethods,
 	path: string,
-	options: { qs?: IDataObject; body?: IDataObject } = {},
+	options: { qs?: IDataObject; body?: IDataObject; headers?: Record<string, string> } = {},
 ): Promise<any> {
 	return (await hubRequestFull.call(this, method, path, options)).body;
 }
@@ -216,6 +216,21 @@ export const listSearch = {
 			results: coupons.map((coupon) => ({
 				name: coupon.name ? `${coupon.code} – ${coupon.name}` : String(coupon.code),
 				value: String(coupon.code),
+			})),
+			paginationToken: nextCursor(headers),
+		};
+	},
+	/** Orders, newest first; the search text matches the channel order id, POS order id or customer key. */
+	async searchOrders(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
+		const qs: IDataObject = {};
+		if (filter) qs.q = filter;
+		if (paginationToken) qs.cursor = paginationToken;
+		const { body, headers } = await hubRequestFull.call(this, 'GET', '/v1/orders', { qs });
+		const orders = (Array.isArray(body) ? body : []) as IDataObject[];
+		return {
+			results: orders.map((order) => ({
+				name: String(order.name ?? order.id), // e.g. WEB-1042 · Kiosk Mitte · accepted
+				value: String(order.id),
 			})),
 			paginationToken: nextCursor(headers),
 		};
