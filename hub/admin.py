@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
@@ -12,13 +13,25 @@ from sqlalchemy.orm import Session
 
 from hub.connection_health import reset_backoff
 from hub.connectors import CONNECTORS, connector_class
-from hub.connectors.base import Connector
+from hub.connectors.base import Connector, ConnectorError
 from hub.crypto import Vault
 from hub.models import Connection, Hub, Location
+from hub.polling import poll_now
+
+if TYPE_CHECKING:
+    from hub.runtime import Runtime
 
 
 class AdminError(ValueError):
-    """An admin operation was asked for with bad arguments; the message says which."""
+    """An admin operation was asked for with bad arguments; the message says which.
+
+    ``problems`` are the single problems ('settings/base_url: reason' lines), so a form can show each
+    next to its field.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
@@ -108,7 +121,7 @@ def add_connection(
     problems += [f"credentials{e}" for e in schema_errors(cls.credentials_schema, credentials)]
     problems += _outbound_url_problems(cls, config)
     if problems:
-        raise AdminError("; ".join(problems))
+        raise AdminError("; ".join(problems), problems)
     connection = Connection(
         hub_id=hub_id,
         type=type_name,
@@ -143,7 +156,7 @@ def update_connection(
     if cls is not None and credentials is not None:
         problems += [f"credentials{e}" for e in schema_errors(cls.credentials_schema, credentials)]
     if problems:
-        raise AdminError("; ".join(problems))
+        raise AdminError("; ".join(problems), problems)
     if name is not None:
         connection.name = name
     if config is not None:
@@ -157,6 +170,43 @@ def update_connection(
     return connection
 
 
+def find_connection(session: Session, hub_id: str, connection_id: str) -> Connection | None:
+    """One of the hub's connections, or None (another hub's connection is as unknown as a missing one)."""
+    return session.scalar(
+        select(Connection).where(Connection.id == connection_id, Connection.hub_id == hub_id)
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """Whether the POS answered a test call; when not, the error's kind and whose fault it is."""
+
+    ok: bool
+    message: str
+    error_kind: str | None = None
+    fault: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The admin API's answer (admin/connection_test.output.json)."""
+        return {"ok": True, "message": self.message} if self.ok else {
+            "ok": False, "error_kind": self.error_kind, "message": self.message}
+
+
+def check_connection(connector: Connector) -> ConnectionCheck:
+    """Call the POS with the connection's stored settings and credentials and say whether it answered."""
+    try:
+        connector.test_connection()
+    except ConnectorError as exc:
+        return ConnectionCheck(False, exc.message, exc.kind.value, exc.fault.value)
+    return ConnectionCheck(True, f"{connector.title} answered.")
+
+
+def start_poll(rt: Runtime, connection_id: str) -> tuple[bool, str]:
+    """Poll a connection now instead of at its next interval: whether a poll started, and in words."""
+    started = poll_now(rt, connection_id)
+    return started, "polling now" if started else "a poll of this connection is already running"
+
+
 def _outbound_url_problems(cls: type[Connector], config: dict[str, Any]) -> list[str]:
     """URLs the hub will call must pass the outbound policy (no SSRF into the hub's own network)."""
     from hub.runtime import get_runtime
@@ -166,9 +216,7 @@ def _outbound_url_problems(cls: type[Connector], config: dict[str, Any]) -> list
 
 def add_location(session: Session, hub_id: str, connection_id: str, external_id: str, name: str) -> Location:
     """Add a location reached through one of the hub's connections."""
-    connection = session.scalar(
-        select(Connection).where(Connection.id == connection_id, Connection.hub_id == hub_id)
-    )
+    connection = find_connection(session, hub_id, connection_id)
     if connection is None:
         raise AdminError(f"no connection {connection_id} in hub {hub_id}")
     existing = session.scalar(

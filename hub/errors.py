@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -111,15 +112,30 @@ def problem_response(problem: ProblemError) -> Response:
     return response
 
 
+# app.extensions key: {path prefix: handler} for URLs under a prefix that no route matches (so no
+# blueprint's own handler runs) and that answer a page rather than problem JSON (hub.console: /console).
+ERROR_PAGES = "hub.error_pages"
+
+
+def _page_handler(app: Flask) -> Callable[[HTTPException], Any] | None:
+    for prefix, handler in app.extensions.get(ERROR_PAGES, {}).items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return handler
+    return None
+
+
 def install_error_handlers(app: Flask) -> None:
-    """Turn every error, including Werkzeug's and unexpected ones, into problem JSON."""
+    """Turn every error, including Werkzeug's and unexpected ones, into problem JSON (pages under the
+    prefixes registered in app.extensions[ERROR_PAGES])."""
 
     @app.errorhandler(ProblemError)
     def _problem(exc: ProblemError) -> Response:
         return problem_response(exc)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
+    def _http(exc: HTTPException) -> Any:
+        if request.blueprint is None and (page := _page_handler(app)):
+            return page(exc)
         status = exc.code or 500
         detail = exc.description or TITLES.get(status, "Error")
         if status == 404:

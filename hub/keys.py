@@ -76,6 +76,11 @@ def issue_key(
     return IssuedKey(key=f"hub_{prefix}_{secret}", record=record)
 
 
+def hub_keys(session: Session, hub_id: str) -> list[ApiKey]:
+    """The hub's keys, oldest first (revoked ones too)."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.hub_id == hub_id).order_by(ApiKey.created_at)))
+
+
 def parse_key(presented: str) -> tuple[str, str] | None:
     """Split hub_<prefix>_<secret>; None when it is not of that form."""
     parts = presented.strip().split("_")

@@ -8,16 +8,23 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from hub.action_callbacks.kind import callback_secret
-from hub.admin import AdminError, add_connection, update_connection, update_hub
+from hub.admin import (
+    AdminError,
+    add_connection,
+    check_connection,
+    find_connection,
+    start_poll,
+    update_connection,
+    update_hub,
+)
 from hub.auth import current_principal
 from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
 from hub.endpoints import ADMIN, Endpoint
 from hub.errors import ProblemError, not_found
-from hub.keys import KeyIssueError, issue_key, revoke_key
+from hub.keys import KeyIssueError, hub_keys, issue_key, revoke_key
 from hub.menu_import import import_menu
-from hub.models import ApiKey, Connection, Hub
-from hub.polling import poll_now
+from hub.models import Connection, Hub
 from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
@@ -52,8 +59,7 @@ def connection_view(con: Connection) -> dict[str, Any]:
 
 
 def _own_connection(session, connection_id: str) -> Connection:  # noqa: ANN001
-    con = session.scalar(select(Connection).where(Connection.id == connection_id,
-                                                  Connection.hub_id == current_principal().hub_id))
+    con = find_connection(session, current_principal().hub_id, connection_id)
     if con is None:
         raise not_found("connection")
     return con
@@ -187,11 +193,7 @@ def test_connection(connection_id: str) -> Response:
     rt = get_runtime()
     with rt.db.session() as s:
         connector = build_connector(_own_connection(s, connection_id), rt.vault)
-    try:
-        connector.test_connection()
-    except ConnectorError as exc:
-        return jsonify({"ok": False, "error_kind": exc.kind.value, "message": exc.message})
-    return jsonify({"ok": True, "message": f"{connector.title} answered."})
+    return jsonify(check_connection(connector).as_json())
 
 
 @blueprint.post("/v1/admin/connections/<connection_id>/poll")
@@ -207,8 +209,7 @@ def poll_connection_now(connection_id: str) -> tuple[Response, int]:
     rt = get_runtime()
     with rt.db.session() as s:
         _own_connection(s, connection_id)
-    started = poll_now(rt, connection_id)
-    detail = "polling now" if started else "a poll of this connection is already running"
+    started, detail = start_poll(rt, connection_id)
     return jsonify({"connection_id": connection_id, "poll_started": started, "detail": detail}), 202
 
 
@@ -267,8 +268,7 @@ def import_menu_from_pos(connection_id: str) -> Response:
 def list_keys() -> Response:
     """The hub's keys (prefixes only; secrets are never shown again)."""
     with get_runtime().db.session() as s:
-        keys = s.scalars(select(ApiKey).where(ApiKey.hub_id == current_principal().hub_id)
-                         .order_by(ApiKey.created_at)).all()
+        keys = hub_keys(s, current_principal().hub_id)
         return jsonify([{"id": k.id, "prefix": k.prefix, "scope": k.scope, "name": k.name,
                          "connection_id": k.connection_id, "created_at": k.created_at.isoformat(),
                          "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys])

@@ -11,7 +11,7 @@ from hub.api.triggers import LIMIT_PARAM, check_known_params, limit_param
 from hub.auth import current_principal
 from hub.endpoints import AUTOMATION, Endpoint
 from hub.errors import ProblemError, not_found, validation_error
-from hub.hooks.kind import HOOK_DELIVERIES
+from hub.hooks.delivery import replay_dead
 from hub.hooks.signing import new_secret
 from hub.hooks.targets import UnsafeTarget, check_target
 from hub.idempotency import idempotent
@@ -19,7 +19,6 @@ from hub.models import Connection, HookDelivery, HookSubscription, Hub, Location
 from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
-from hub.work.leases import revive
 
 blueprint = Blueprint("hooks", __name__)
 
@@ -211,7 +210,7 @@ def replay(id: str, delivery_id: str) -> tuple[Response, int]:
                                                         HookDelivery.subscription_id == sub.id))
         if row is None:
             raise not_found("delivery")
-        if not revive(session, rt.queue, HOOK_DELIVERIES, HookDelivery.id == row.id, now=now, due_at=now):
+        if not replay_dead(session, HookDelivery.id == row.id, now=now):
             raise ProblemError(409, f"Only dead deliveries can be replayed; this one is {row.status}.")
         session.refresh(row)
         return jsonify(delivery_view(row)), 202

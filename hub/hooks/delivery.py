@@ -10,22 +10,25 @@ import json
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.orm import Session
 
 from hub.hooks.kind import HOOK_DELIVERIES
 from hub.hooks.sender import Answer, SendFailed, post
 from hub.hooks.signing import signature_headers
 from hub.hooks.targets import UnsafeTarget, check_target
 from hub.models import Event, HookDelivery, HookSubscription, utcnow
+from hub.observability.metrics import timed_job
 from hub.runtime import get_runtime
 from hub.work.failures import ErrorKind, Failure, parse_retry_after
 from hub.work.kind import SUCCEEDED, Lease, TaskKind
-from hub.work.leases import claim, fail, settle
+from hub.work.leases import claim, fail, revive, settle
 from triggers.base import trigger_item
 
 log = logging.getLogger(__name__)
 
 
+@timed_job("hook", delivery=True)
 def deliver(delivery_id: str, now: datetime | None = None) -> str | None:
     """Send one delivery if it is due and unclaimed; returns its new status, or None if not claimed."""
     rt = get_runtime()
@@ -97,3 +100,10 @@ def _unsubscribe(subscription_id: str) -> None:
     with get_runtime().db.session() as session:
         session.execute(delete(HookDelivery).where(HookDelivery.subscription_id == subscription_id))
         session.execute(delete(HookSubscription).where(HookSubscription.id == subscription_id))
+
+
+def replay_dead(session: Session, *where: ColumnElement[bool], now: datetime | None = None) -> list[str]:
+    """Make the dead deliveries matching `where` pending again, due now, with fresh retries; their jobs
+    run after commit. The ids replayed (none when no matching delivery is dead)."""
+    now = now or utcnow()
+    return revive(session, get_runtime().queue, HOOK_DELIVERIES, *where, now=now, due_at=now)
