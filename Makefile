@@ -12,14 +12,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# make run PORT=8080 to serve on another port.
+PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/python -m hub init-db
 	$(BIN)/python -m hub demo
-	$(BIN)/python -m hub run
+	$(BIN)/python -m hub run --port $(PORT)
 
 test: test-python test-js
 
-test-python: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here); skipped only with
+# HUB_SKIP_BROWSER_TESTS=1, otherwise they fail without it.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+test-python: $(STAMP) $(if $(filter 1,$(HUB_SKIP_BROWSER_TESTS)),,$(CHROMIUM))
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

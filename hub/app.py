@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
 
 from hub.config import Settings
 from hub.errors import install_error_handlers
+from hub.logs import configure_logging_once, install_request_context
 from hub.request_guard import install_request_guard
 from hub.runtime import Runtime, set_runtime
 
@@ -22,10 +22,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hub_runtime"] = runtime
     install_error_handlers(app)
+    from hub.observability.exposition import install_request_metrics
+
+    install_request_metrics(app)  # first, so requests the guard refuses are counted too
     install_request_guard(app)
+    install_request_context(app)  # its before_request hook goes first, ahead of the guard's
     # Imported here, as before: importing any hub module runs hub/__init__, which must stay light.
     from hub.openapi import register_api
 
     register_api(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from hub.console.setup import init_console
+
+    init_console(app)
+    configure_logging_once(settings)
     return app

@@ -6,6 +6,7 @@ from flask import g, request
 
 from hub.errors import ProblemError
 from hub.keys import Principal, authenticate_cached
+from hub.logs import bind_principal
 from hub.ratelimit import check_rate_limit
 from hub.runtime import get_runtime
 
@@ -37,6 +38,7 @@ def authorize(scopes: tuple[str, ...]) -> Principal:
     if principal is None:
         raise ProblemError(401, "The API key is unknown or has been revoked.",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    bind_principal(principal.hub_id, principal.connection_id)  # the request's log lines name them from here
     if principal.scope not in scopes:
         raise ProblemError(
             403, f"A key with scope '{principal.scope}' cannot use this endpoint; "

@@ -39,6 +39,14 @@ def _json_arg(value: str) -> dict[str, Any]:
     return parsed
 
 
+def cmd_prune(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Delete rows older than the retention settings once (what the scheduler does in small steps)."""
+    from hub.retention import Policy, prune
+
+    policy = Policy.from_settings(rt.settings, budget_seconds=args.budget_seconds)
+    return prune(rt.db, policy, dry_run=args.dry_run).as_dict()
+
+
 def cmd_init_db(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Create or migrate the database to the newest schema."""
     from hub.migrate import upgrade
@@ -234,6 +242,59 @@ def cmd_dismiss_quarantined(rt: Runtime, args: argparse.Namespace) -> dict[str, 
         raise CliError(str(exc)) from exc
 
 
+def _operator_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """The password read from stdin (--password-stdin), or a generated one; True when generated."""
+    from hub.console.auth import generate_password
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CliError("no password on standard input")
+        return password, False
+    return generate_password(), True
+
+
+def _operator_result(operator: Any, password: str, generated: bool, rt: Runtime) -> dict[str, Any]:
+    result = {"id": operator.id, "email": operator.email, "console": f"{rt.settings.base_url}/console"}
+    if generated:
+        result["password"] = password
+        result["note"] = "The password is shown once; it is stored only as an argon2id hash."
+    return result
+
+
+def cmd_create_operator(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Create a support-console operator; prints a generated password once (or reads --password-stdin)."""
+    from hub.console.auth import create_operator
+
+    password, generated = _operator_password(args)
+    with rt.db.session() as s:
+        return _operator_result(create_operator(s, args.email, password), password, generated, rt)
+
+
+def cmd_set_operator_password(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Set a new operator password (and enable the account); its console sessions are signed out."""
+    from hub.console.auth import set_operator_password
+
+    password, generated = _operator_password(args)
+    with rt.db.session() as s:
+        return _operator_result(set_operator_password(s, args.email, password), password, generated, rt)
+
+
+def cmd_disable_operator(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Disable an operator: no more sign-ins, and open console sessions end at once."""
+    from hub.console.auth import disable_operator
+
+    with rt.db.session() as s:
+        operator = disable_operator(s, args.email)
+        return {"id": operator.id, "email": operator.email, "status": "disabled"}
+
+
+def _operator_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("email")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input instead of generating one")
+
+
 def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Make sure a demo hub with a sandbox connection exists and issue a fresh demo key."""
     from hub.demo import ensure_demo
@@ -243,16 +304,21 @@ def cmd_demo(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Run the whole hub in one process: web server, in-process jobs and the scheduler."""
+    from hub.observability.exposition import serve_metrics_port
     from hub.serve import run_all_in_one
 
+    serve_metrics_port(rt.settings.metrics_port, "run")
     run_all_in_one(rt, host=args.host, port=args.port)
     return {"status": "stopped"}
 
 
 def cmd_scheduler(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     """Run the scheduler process (due polls, offline sweep, re-enqueue of lost jobs)."""
+    from hub.observability.exposition import serve_metrics_port
     from hub.scheduler import run_forever
 
+    # The scheduler also reports the queues, connections and dead letters (read at scrape time).
+    serve_metrics_port(args.metrics_port or rt.settings.metrics_port, "scheduler")
     run_forever(rt)
     return {"status": "stopped"}
 
@@ -296,6 +362,11 @@ def cmd_worker(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     rt.db, rt.vault  # noqa: B018 - build the engine and vault before forking; no connection is opened
     queues = [Queue(QUEUE_PREFIX + name.strip(), connection=rt.redis) for name in names]
     worker = (SimpleWorker if args.no_fork else Worker)(queues, connection=rt.redis)
+    from hub.observability.exposition import serve_metrics_port
+
+    # Its jobs' durations and delivery outcomes; a forking worker's work horses count only with
+    # PROMETHEUS_MULTIPROC_DIR set (README, Operating it).
+    serve_metrics_port(args.metrics_port or rt.settings.metrics_port, "worker", state=False)
     # Round robin: a flood of one kind (say hook deliveries) never starves the others on a shared worker.
     worker.work(burst=args.burst, dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
     return {"status": "stopped"}
@@ -311,6 +382,13 @@ def _worker_args(p: argparse.ArgumentParser) -> None:
                    help="run each job in this process (rq's SimpleWorker) instead of a forked work horse: "
                         "much faster for short jobs (hook deliveries, menu pushes, polls); the job timeout "
                         "still applies")
+    _metrics_port_arg(p)
+
+
+def _metrics_port_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="serve Prometheus metrics on this port (default: HUB_METRICS_PORT; give each process "
+                        "on one host a port of its own)")
 
 
 def _print_human(result: dict[str, Any]) -> None:
@@ -341,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("list-hubs", cmd_list_hubs, lambda p: None),
         ("generate-secret-key", cmd_generate_secret_key, lambda p: None),
         ("rotate-secrets", cmd_rotate_secrets, lambda p: None),
+        ("create-operator", cmd_create_operator, _operator_args),
+        ("set-operator-password", cmd_set_operator_password, _operator_args),
+        ("disable-operator", cmd_disable_operator, lambda p: p.add_argument("email")),
         ("demo", cmd_demo, lambda p: None),
         ("simulate", cmd_simulate, _simulate_args),
         ("import-menu", cmd_import_menu, _import_menu_args),
@@ -349,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("replay-quarantined", cmd_replay_quarantined, lambda p: p.add_argument("record_id")),
         ("dismiss-quarantined", cmd_dismiss_quarantined, lambda p: p.add_argument("record_id")),
         ("run", cmd_run, _run_args),
-        ("scheduler", cmd_scheduler, lambda p: None),
+        ("prune", cmd_prune, _prune_args),
+        ("scheduler", cmd_scheduler, _metrics_port_arg),
         ("worker", cmd_worker, _worker_args),
     ]
     for name, handler, add_args in commands:
@@ -432,13 +514,29 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000)
 
 
+# The processes that log as they run; the other commands print their result and log little.
+LONG_RUNNING = frozenset({"run", "worker", "scheduler"})
+
+
+def _prune_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    p.add_argument("--budget-seconds", type=float,
+                   help="stop after this long (default: until nothing is left)")
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     """Run one command; exit code 0 on success, 2 on a user error."""
+    from hub.console.auth import OperatorError
+
     args = build_parser().parse_args(argv)
     runtime = set_runtime(Runtime(settings or Settings.from_env()))
+    if args.command in LONG_RUNNING:
+        from hub.logs import configure_logging
+
+        configure_logging(runtime.settings)  # once, at process start (HUB_LOG_FORMAT, HUB_LOG_LEVEL)
     try:
         result = args.handler(runtime, args)
-    except (CliError, AdminError, KeyIssueError) as exc:
+    except (CliError, AdminError, KeyIssueError, OperatorError) as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}))
         else:

@@ -28,6 +28,22 @@ class Settings:
     # Zapier and n8n make one subscription per active Zap or workflow trigger: 50 leaves a hub ample
     # room while bounding the deliveries (rows and jobs) one event can fan out to.
     max_hook_subscriptions: int = 50
+    # GET /metrics on the app's own address (it takes no API key, so it is off unless asked for).
+    metrics_enabled: bool = False
+    # A port of its own serving /metrics from this process (web server, scheduler, worker); None: none.
+    metrics_port: int | None = None
+    # Retention (hub.retention): how long each kind of row is kept, and how the scheduler prunes.
+    retention_events_days: float = 90
+    retention_hook_deliveries_days: float = 90
+    retention_action_runs_days: float = 90
+    retention_dead_letters_days: float = 30
+    retention_idempotency_hours: float = 24
+    retention_callback_events_days: float = 7
+    retention_batch_rows: int = 5000
+    retention_pause_seconds: float = 0.2
+    retention_budget_seconds: float = 2
+    log_format: str = "text"  # HUB_LOG_FORMAT: text (default) or json, one object a line (hub/logs.py)
+    log_level: str = "INFO"  # HUB_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,5 +72,23 @@ class Settings:
             values["rate_limit_per_minute"] = int(env["HUB_RATE_LIMIT_PER_MINUTE"])
         if env.get("HUB_MAX_HOOK_SUBSCRIPTIONS"):
             values["max_hook_subscriptions"] = int(env["HUB_MAX_HOOK_SUBSCRIPTIONS"])
+        if env.get("HUB_LOG_FORMAT"):
+            values["log_format"] = env["HUB_LOG_FORMAT"].strip().lower()
+        if env.get("HUB_LOG_LEVEL"):
+            values["log_level"] = env["HUB_LOG_LEVEL"].strip().upper()
+        for name, kind in _RETENTION_SETTINGS.items():
+            if env.get(f"HUB_{name.upper()}"):
+                values[name] = kind(env[f"HUB_{name.upper()}"])
+        if env.get("HUB_METRICS"):
+            values["metrics_enabled"] = env["HUB_METRICS"].strip().lower() in ("1", "true", "yes", "on")
+        if env.get("HUB_METRICS_PORT"):
+            values["metrics_port"] = int(env["HUB_METRICS_PORT"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+# The retention settings read from HUB_<NAME> (e.g. HUB_RETENTION_EVENTS_DAYS), with their types.
+_RETENTION_SETTINGS: dict[str, type] = {
+    name: int if name == "retention_batch_rows" else float
+    for name in Settings.__dataclass_fields__ if name.startswith("retention_")
+}

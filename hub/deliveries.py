@@ -23,6 +23,7 @@ from hub.connectors import build_connector, connector_class
 from hub.connectors.base import Capability, ConnectorError
 from hub.jobs import ACTION_DELIVERIES_QUEUE
 from hub.models import ActionRun, Connection, Delivery, utcnow
+from hub.observability.metrics import timed_job
 from hub.refs import iso
 from hub.runtime import Runtime, get_runtime
 from hub.work.backoff import Backoff
@@ -134,6 +135,7 @@ def claim(session: Session, delivery_id: str, now: datetime | None = None) -> Le
     return claim_one_in_flight(session, ACTION_DELIVERIES, delivery_id, lock, busy, now, BUSY_DELAY)
 
 
+@timed_job("action", delivery=True)
 def run_delivery(delivery_id: str) -> str:
     """The delivery job: claim, push what changed, record the outcome. Returns the outcome's name."""
     rt = get_runtime()

@@ -53,6 +53,7 @@ class Endpoint:
     params: tuple[tuple[str, str, str], ...] = ()
     lookup: bool = False  # takes the q search parameter
     paged: bool = False  # takes the cursor parameter and answers X-Next-Cursor and Link while more follow
+    headers: tuple[tuple[str, str], ...] = ()  # (name, description) of headers the success may carry
     idempotent: bool = False  # accepts an Idempotency-Key header
     etag: bool = False  # answers 304 to If-None-Match
     # Errors beyond those the builder infers (auth from scopes, body from request, 409 from idempotent).
@@ -125,6 +126,15 @@ def openapi_path(rule: str) -> str:
     return _VARIABLE.sub(r"{\1}", rule)
 
 
+# Routes that are not the API: the support console's pages (cookie sessions, HTML), never documented.
+NOT_API_PREFIXES = ("/console",)
+
+
+def is_api_rule(path: str) -> bool:
+    """True for a route of the API, False for the console's pages."""
+    return not any(path == prefix or path.startswith(prefix + "/") for prefix in NOT_API_PREFIXES)
+
+
 def declared_operations(app: Flask) -> list[Operation]:
     """Every operation the app's routes declare, in the order they were registered.
 
@@ -133,6 +143,8 @@ def declared_operations(app: Flask) -> list[Operation]:
     """
     operations = []
     for rule in app.url_map.iter_rules():
+        if not is_api_rule(rule.rule):
+            continue
         declared = declaration(app.view_functions[rule.endpoint])
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
         if declared is None or len(methods) != 1:

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub.db import on_commit
 from hub.models import Event, Hub, utcnow
+from hub.observability.metrics import count_events
 
 _LOCKED_KEY = "event_hub_locks"
 # Called with (session, event) for every new event, inside its transaction.
@@ -75,6 +77,7 @@ def emit(
                    location_id=location_id, sku=sku, created_at=now)
     session.add(record)
     session.flush()
+    on_commit(session, lambda: count_events((type_,)))
     for listener in _listeners:
         listener(session, record)
     return record
@@ -105,6 +108,8 @@ def emit_many(
     ]
     session.add_all(records)
     session.flush()  # one multi-row INSERT ... RETURNING id, in the order given
+    types = [type_ for type_, *_ in items]
+    on_commit(session, lambda: count_events(types))
     for record in records:
         for listener in _listeners:
             listener(session, record)

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from hub.config import Settings
+from hub.logs import carried_context, job_context
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,24 @@ def resolve(func_path: str) -> Any:
 
 
 def run_job(func_path: str, *args: Any) -> Any:
-    """Run a job by name (the entry point rq workers and the in-process pool both call)."""
-    return resolve(func_path)(*args)
+    """Run a job by name (the entry point rq workers and the in-process pool both call).
+
+    Under rq, the job's log lines carry its rq job id and the request id (and hub) its enqueuer put in
+    the job's meta; the in-process pool sets that context itself."""
+    job = _current_rq_job()
+    if job is None:
+        return resolve(func_path)(*args)
+    with job_context(job.id, job.meta.get("log_context")):
+        return resolve(func_path)(*args)
+
+
+def _current_rq_job() -> Any:
+    """The rq job running in this thread, if any (rq is not imported where it is not used)."""
+    if "rq" not in sys.modules:
+        return None
+    from rq import get_current_job
+
+    return get_current_job()
 
 
 class JobQueue(Protocol):
@@ -82,7 +100,7 @@ class InProcessQueue:
         with self._lock:
             if job_id and job_id in self._live and not self._live[job_id].done():
                 return
-            future = self._executor.submit(self._run, func_path, args)
+            future = self._executor.submit(self._run, func_path, args, job_id, carried_context())
             self._futures.add(future)
             if job_id:
                 self._live[job_id] = future
@@ -102,11 +120,12 @@ class InProcessQueue:
                 if future is not None and not future.running() and not future.done()}
 
     @staticmethod
-    def _run(func_path: str, args: tuple[Any, ...]) -> None:
-        try:
-            run_job(func_path, *args)
-        except Exception:  # noqa: BLE001 - a failed job is logged; the database keeps its state
-            log.exception("job %s%r failed", func_path, args)
+    def _run(func_path: str, args: tuple[Any, ...], job_id: str | None, carried: Mapping[str, str]) -> None:
+        with job_context(job_id, carried):  # its log lines carry the enqueuing request's id
+            try:
+                run_job(func_path, *args)
+            except Exception:  # noqa: BLE001 - a failed job is logged; the database keeps its state
+                log.exception("job %s%r failed", func_path, args)
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait until every submitted job (and the jobs they submit) has finished."""
@@ -148,8 +167,10 @@ class RqQueue:
     def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, queue: str = QUEUE_NAME) -> None:
         """Queue the job; a Redis outage is logged, and the database sweep re-enqueues it later."""
         try:
+            carried = carried_context()  # the job's log lines carry the enqueuing request's id (run_job)
             self.rq_queue(queue).enqueue(run_job, func_path, *args, job_id=job_id, result_ttl=60,
-                                         failure_ttl=86400, job_timeout=300)
+                                         failure_ttl=86400, job_timeout=300,
+                                         meta={"log_context": carried} if carried else None)
         except Exception:  # noqa: BLE001
             log.warning("could not enqueue %s%r; the sweep will retry", func_path, args, exc_info=True)
 

@@ -146,6 +146,8 @@ class Connection(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When a poll last succeeded (hub_connection_last_poll_age_seconds); None until the first.
+    last_polled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Polling health (hub.connection_health): ok, failing, or needs_attention (support must act).
     health: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -279,6 +281,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_hub_type_id", "hub_id", "type", "id"),
         Index("ix_events_hub_id_id", "hub_id", "id"),
+        Index("ix_events_created_at", "created_at"),  # retention finds old events by it (hub.retention)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
@@ -294,6 +297,7 @@ class ActionRun(Base):
     """One request to change the outside world, fanned out as deliveries."""
 
     __tablename__ = "action_runs"
+    __table_args__ = (Index("ix_action_runs_created_at", "created_at"),)  # hub.retention
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("run"))
     hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(40))
@@ -396,6 +400,9 @@ class HookDelivery(LeasedWork, Base):
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_hook_deliveries_due", "status", "next_attempt_at"),
+        # hub.retention: the deliveries of the events it deletes, and old deliveries by age.
+        Index("ix_hook_deliveries_event_id", "event_id"),
+        Index("ix_hook_deliveries_created_at", "created_at"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hdl"))
     hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
@@ -407,6 +414,15 @@ class HookDelivery(LeasedWork, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class EventRetentionMark(Base):
+    """The highest event id of a hub that retention deleted: a poll cursor at or below it is told so."""
+
+    __tablename__ = "event_retention_marks"
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class QuarantinedRecord(Base):
@@ -535,3 +551,17 @@ class OrderDelivery(LeasedWork, Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Operator(Base):
+    """A support-console account (support staff), signing in to every hub; argon2id password hash."""
+
+    __tablename__ = "operators"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("opr"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped when the password changes or the account is disabled: older sessions are signed out.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -225,6 +225,8 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.paged:
         success["headers"] = {"X-Next-Cursor": {"$ref": "#/components/headers/X-Next-Cursor"},
                               "Link": {"$ref": "#/components/headers/Link"}}
+    for name, description in endpoint.headers:
+        success.setdefault("headers", {})[name] = {"description": description, "schema": {"type": "string"}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     if endpoint.etag:
         responses["304"] = {

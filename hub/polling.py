@@ -33,6 +33,7 @@ from hub.events import emit
 from hub.inventory import CountUpdate, apply_counts
 from hub.jobs import POLLS_QUEUE, polls_queue
 from hub.models import Connection, Location, utcnow
+from hub.observability.metrics import timed_job
 from hub.orders.sync import follow_orders
 from hub.presence import record_contact, report_location
 from hub.purchases import record_purchases
@@ -145,6 +146,7 @@ def _apply_status(session: Session, connection: Connection, statuses: list[Locat
         report_location(session, connection, location, status.online)
 
 
+@timed_job("poll")
 def poll_connection(connection_id: str, token: str) -> None:
     """Poll one claimed connection: status, inventory, purchases; then schedule the next poll."""
     rt = get_runtime()
@@ -237,7 +239,8 @@ def _finish(db: Database, lease: Lease, error: ConnectorError | None = None, mor
         if follow_up:
             token = secrets.token_hex(8)
             due, handover = now, POLLS.queued(now, token)
-        released = settle(session, POLLS, lease, next_poll_at=due, **verdict.values, **handover)
+        polled = {"last_polled_at": now} if error is None else {}
+        released = settle(session, POLLS, lease, next_poll_at=due, **verdict.values, **handover, **polled)
         # Not ours any more: another scheduler re-claimed it after our lease ran out, and its poll reports.
         if not released:
             return

@@ -10,9 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.connectors.base import PurchaseRecord
+from hub.db import on_commit
 from hub.events import emit_many
 from hub.inventory import low_stock_payload
 from hub.models import Connection, Location, MenuItem, Purchase, PurchaseLine, new_id
+from hub.observability.metrics import count_purchases
 from hub.orders.links import OrderLinks, find_order_links
 from hub.refs import connection_ref, iso, location_ref, locations_by_external_id
 from hub.stock import Sale, sell
@@ -198,6 +200,8 @@ def record_purchases(
                                   names.get(sale.sku)),
                 connection.id, sale.location_id, sale.sku) for _, sale, change in crossings]
     emit_many(session, connection.hub_id, events)
+    connection_type, recorded = connection.type, len(new)
+    on_commit(session, lambda: count_purchases(connection_type, recorded))
     links.settle(session, {external_id: c.purchase_id for external_id, c in candidates.items()})
 
     return [RecordedPurchase(record.external_id, candidates[record.external_id].purchase_id,

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.action_callbacks.kind import ACTION_CALLBACKS
-from hub.callbacks import purge_old_callback_events
 from hub.deliveries import ACTION_DELIVERIES
 from hub.hooks.kind import HOOK_DELIVERIES
-from hub.idempotency import purge_expired
 from hub.orders.delivery import ORDER_DELIVERIES
 from hub.polling import POLLS
 from hub.presence import sweep_offline
+from hub.retention import run_retention
 from hub.runtime import Runtime
 from hub.work import queueing
 from hub.work.kind import WorkKind
@@ -50,8 +49,9 @@ def registered_sweeps() -> list[Sweep]:
         Sweep("deliveries", 5, _queueing(ACTION_DELIVERIES)),
         Sweep("action_callbacks", 5, _queueing(ACTION_CALLBACKS)),
         Sweep("order_deliveries", 2, _queueing(ORDER_DELIVERIES)),
-        Sweep("idempotency_keys", 3600, lambda rt: purge_expired(rt.db)),
-        Sweep("callback_events", 3600, lambda rt: purge_old_callback_events(rt.db)),
+        # Old rows of every kind (idempotency records and callback event ids included), in batches
+        # within a short time budget per run (hub.retention).
+        Sweep("retention", 30, lambda rt: run_retention(rt.db, rt.settings)),
     ]
 
 

@@ -74,7 +74,7 @@ def test_the_finished_run_is_posted_once_signed_and_equal_to_get(harness, receiv
     harness.add_pos(tenant.hub_id, "berlin")
     run = act(harness.client, tenant, {"items": [CAESAR], "callback_url": receiver.url})
     harness.drain()
-    got = receiver.wait_for(1, timeout=5)
+    got = receiver.wait_for(1, timeout=15)
     assert len(got) == 1
     body = json.loads(got[0].body)
     final = run_of(harness, tenant, run["id"])
@@ -102,7 +102,7 @@ def test_no_callback_while_a_delivery_waits_to_retry(harness, receiver, allow_lo
     harness.time_passes(tenant.hub_id, 60)
     harness.sweep()
     harness.drain()
-    got = receiver.wait_for(1, timeout=5)
+    got = receiver.wait_for(1, timeout=15)
     assert len(got) == 1, run_of(harness, tenant, run["id"])
     assert json.loads(got[0].body)["status"] == "succeeded"
 
@@ -161,14 +161,14 @@ def test_a_redriven_run_calls_back_again_when_it_ends(harness, receiver, allow_l
     berlin, _ = harness.add_pos(tenant.hub_id, "berlin", reject=True)
     run = act(harness.client, tenant, {"items": [CAESAR], "callback_url": receiver.url})
     harness.drain()
-    first = receiver.wait_for(1, timeout=5)
+    first = receiver.wait_for(1, timeout=15)
     assert len(first) == 1 and json.loads(first[0].body)["status"] == "failed"
     harness.set_config(berlin, reject=False)
     retried = harness.client.post(f"/v1/actions/{run['id']}/retry", headers=tenant.auth())
     assert retried.status_code == 202
     assert retried.get_json()["callback"]["status"] == "waiting"
     harness.drain()
-    got = receiver.wait_for(2, timeout=5)
+    got = receiver.wait_for(2, timeout=15)
     assert len(got) == 2 and json.loads(got[1].body)["status"] == "succeeded"
 
 

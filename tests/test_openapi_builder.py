@@ -17,6 +17,7 @@ from hub.endpoints import (
     declaration,
     declared_operations,
     endpoint_per,
+    is_api_rule,
     openapi_path,
 )
 from hub.openapi import build_openapi, component_name, referenced_schema_paths
@@ -56,6 +57,9 @@ DESIGN_ENDPOINTS = {
 }
 # Beyond the design's list: reading one hook subscription, and the support staff's admin API.
 EXTRA_ENDPOINTS = {
+    ("get", "/"),  # what this is and where to start (hub/api/home.py)
+    ("get", "/readyz"),  # readiness for load balancers (hub/api/health.py)
+    ("get", "/metrics"),  # Prometheus, off unless HUB_METRICS=1 (hub/api/health.py)
     ("get", "/v1/hooks/{id}"),
     ("get", "/v1/admin/connector-types"),
     ("get", "/v1/admin/connections"),
@@ -172,7 +176,7 @@ def test_every_design_endpoint_is_documented() -> None:
 
 
 def test_every_flask_route_has_exactly_one_declaration(app) -> None:
-    rules = list(app.url_map.iter_rules())
+    rules = [rule for rule in app.url_map.iter_rules() if is_api_rule(rule.rule)]
     assert rules
     for rule in rules:
         declared = declaration(app.view_functions[rule.endpoint])
@@ -237,6 +241,11 @@ def test_each_documented_operation_routes_to_its_declaring_view(app) -> None:
         concrete = re.sub(r"\{[^}]+\}", "abc", op.path)
         endpoint, _ = adapter.match(concrete, method=op.method)
         assert endpoint == op.rule.endpoint, f"{op.method} {op.path}"
+
+
+def test_the_console_pages_are_not_in_the_document(app) -> None:
+    assert any(rule.rule.startswith("/console") for rule in app.url_map.iter_rules())
+    assert not [path for path in build_openapi(app=app)["paths"] if path.startswith("/console")]
 
 
 def test_the_served_document_is_the_built_one(client) -> None:
@@ -328,6 +337,8 @@ def test_authenticated_routes_accept_bearer_or_x_api_key() -> None:
 def test_vendor_callbacks_and_health_need_no_api_key() -> None:
     assert DOC["paths"]["/v1/webhooks/{connection_id}"]["post"]["security"] == []
     assert DOC["paths"]["/healthz"]["get"]["security"] == []
+    assert DOC["paths"]["/readyz"]["get"]["security"] == []
+    assert DOC["paths"]["/metrics"]["get"]["security"] == []
 
 
 def test_a_vendor_callback_answer_says_whether_the_event_was_a_duplicate() -> None:

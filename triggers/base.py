@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
-from hub.models import Event
+from hub.models import Event, EventRetentionMark
 from hub.schemas import example
 
 # Filters that are plain Event columns; a trigger may answer a filter differently (see new_purchase).
@@ -66,6 +66,31 @@ class TriggerSpec:
             if not ok:
                 return False
         return True
+
+
+# Answered by a poll whose cursor points below the range retention kept (hub.retention).
+PRUNED_HEADER = "X-Hub-Events-Pruned-Before"
+PRUNED_HEADER_DESCRIPTION = (
+    "Present when since_id or before_id points below the events still kept: retention deleted this hub's "
+    "events with lower ids (older than the retention period, 90 days by default). The page holds what is "
+    "left; the value is the first id retention kept. A cursor below it loses nothing more by moving to it.")
+
+
+def pruned_before(session: Session, hub_id: str, since_id: int | None, before_id: int | None) -> int | None:
+    """The first event id retention kept for the hub, when the cursor points below it; else None.
+
+    A since_id below the highest deleted id skipped deleted events; a before_id at or below the first
+    kept id asks only for deleted ones.
+    """
+    if since_id is None and before_id is None:
+        return None
+    through = session.scalar(select(EventRetentionMark.pruned_through)
+                             .where(EventRetentionMark.hub_id == hub_id))
+    if through is None:
+        return None
+    below = ((since_id is not None and since_id < through)
+             or (before_id is not None and before_id <= through + 1))
+    return through + 1 if below else None
 
 
 def trigger_item(event_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.harness import scenarios, seed
 from bench.harness.catchup import p6_catchup
 from bench.harness.fanout import p4_fanout
+from bench.harness.first_run import p0_first_run
 from bench.harness.load import Driver
 from bench.harness.report import Report, write_results
 from bench.harness.servers import (
@@ -34,7 +35,7 @@ from bench.harness.servers import (
 )
 
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
-SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6")
+SCENARIOS = ("P0", "P1", "P2", "P3", "P4", "P5", "P6")
 # The hot kinds: each scenario that measures one gets a pool of its own (the Procfile's per-kind workers).
 POOLS = {"P3": "hook_deliveries", "P4": "action_deliveries", "P6": "polls:byte_fridge"}
 
@@ -61,7 +62,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                    help="load generator: wrk (installed with apt-get when missing) or the Python fallback")
     p.add_argument("--only", default=",".join(SCENARIOS),
-                   help="comma-separated scenarios (default all: P1,P2,P3,P4,P5,P6)")
+                   help="comma-separated scenarios (default all: P0,P1,P2,P3,P4,P5,P6)")
+    p.add_argument("--p0-head", action="store_true",
+                   help="P0 clones HEAD only (default: the working tree's uncommitted changes come along)")
     p.add_argument("--profile", action="store_true",
                    help="also profile P1 and P2 single in-process (cProfile, SQL counts, PostgreSQL time)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes and 1 s runs, to check the harness works")
@@ -71,9 +74,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.events, args.hubs = min(args.events, 2_000), min(args.hubs, 16)
         args.duration, args.warmup = 2.0, 0.0
-    if args.write is None:
-        args.write = not args.smoke
     args.only = {s.strip().upper() for s in args.only.split(",") if s.strip()}
+    if args.write is None:  # P0 alone is no full table: RESULTS.md is kept unless --write
+        args.write = not args.smoke and args.only != {"P0"}
     return args
 
 
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         procs.stop_all()
-        for step in (db.drop, lambda: flush_redis(redis_url)):
+        for step in (db.drop, lambda: flush_redis(redis_url) if args.only - {"P0"} else None):
             try:
                 step()
             except Exception as exc:  # noqa: BLE001 - cleanup reports and goes on
@@ -123,6 +126,11 @@ def run(args: argparse.Namespace, driver: Driver, procs: Processes, db: Database
     from cryptography.fernet import Fernet
 
     report = Report()
+    if "P0" in args.only:  # needs no database or Redis of the run: `make run` uses SQLite
+        p0_first_run(report, with_changes=not args.p0_head)
+        if not args.only - {"P0"}:
+            report.params = ["P0 alone: `make run` in a fresh clone (SQLite, in-process jobs)"]
+            return report
     secret = Fernet.generate_key().decode()
     db.create()
     flush_redis(redis_url)

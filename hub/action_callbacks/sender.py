@@ -16,11 +16,13 @@ from hub.action_callbacks.kind import ACTION_CALLBACKS, callback_secret
 from hub.deliveries import run_payload
 from hub.hooks.delivery import answer_failure, record_outcome, send_signed
 from hub.models import ActionCallback, ActionRun, utcnow
+from hub.observability.metrics import timed_job
 from hub.runtime import get_runtime
 from hub.work.failures import ErrorKind, Failure
 from hub.work.leases import claim
 
 
+@timed_job("callback", delivery=True)
 def send_callback(callback_id: str, now: datetime | None = None) -> str | None:
     """Send the callback if its run has ended and it is unclaimed; its new status, or None if not claimed."""
     rt = get_runtime()

@@ -7,6 +7,8 @@ from flask import Blueprint
 from hub.api.actions import blueprint as actions_blueprint
 from hub.api.admin import blueprint as admin_blueprint
 from hub.api.contracts import blueprint as contracts_blueprint
+from hub.api.health import blueprint as health_blueprint
+from hub.api.home import blueprint as home_blueprint
 from hub.api.hooks import blueprint as hooks_blueprint
 from hub.api.lookups import blueprint as lookups_blueprint
 from hub.api.me import blueprint as me_blueprint
@@ -19,6 +21,8 @@ from hub.api.webhooks import blueprint as webhooks_blueprint
 
 # In the order /openapi.json lists their operations and tags (hub.openapi adds its own route last).
 BLUEPRINTS: list[Blueprint] = [
+    home_blueprint,
+    health_blueprint,
     me_blueprint,
     contracts_blueprint,
     triggers_blueprint,

@@ -15,7 +15,7 @@ from hub.endpoints import AUTOMATION, Endpoint, endpoint_per
 from hub.errors import ProblemError, validation_error
 from hub.runtime import get_runtime
 from triggers import TRIGGERS, get_trigger
-from triggers.base import TriggerSpec, poll_json
+from triggers.base import PRUNED_HEADER, PRUNED_HEADER_DESCRIPTION, TriggerSpec, poll_json, pruned_before
 
 blueprint = Blueprint("triggers", __name__)
 
@@ -87,10 +87,12 @@ def _poll_endpoint(spec: TriggerSpec) -> Endpoint:
         description=output["description"]
         + " Returns a list of events, newest first, each with a unique and stable id."
         " Use since_id to walk forward from a cursor (each page holds the oldest events after it)"
-        " and before_id to page back.",
+        " and before_id to page back. A cursor below the events retention kept answers what is left,"
+        f" with the {PRUNED_HEADER} header.",
         scopes=AUTOMATION, response=spec.output_schema, response_is_list=True,
         query=(PAGING_SCHEMA, spec.filters_schema), errors=(400, 422),
         response_description="Events, newest first.",
+        headers=((PRUNED_HEADER, PRUNED_HEADER_DESCRIPTION),),
     )
 
 
@@ -112,5 +114,9 @@ def poll_trigger(name: str) -> Response:
     with get_runtime().db.session() as session:
         body = poll_json(session, spec, current_principal().hub_id, filters=filters, limit=limit,
                          since_id=since_id, before_id=before_id)
+        first_kept = pruned_before(session, current_principal().hub_id, since_id, before_id)
     # The bytes jsonify(poll(...)) gives (compact, with its newline), built without decoding the payloads.
-    return Response(body + "\n", mimetype="application/json")
+    response = Response(body + "\n", mimetype="application/json")
+    if first_kept is not None:
+        response.headers[PRUNED_HEADER] = str(first_kept)
+    return response

@@ -20,6 +20,7 @@ from hub.connectors import build_connector
 from hub.connectors.base import ConnectorError, OrderPlacement, OrderRef, OrderRefused, Unsupported
 from hub.jobs import ORDER_DELIVERIES_QUEUE
 from hub.models import Connection, Order, OrderDelivery, utcnow
+from hub.observability.metrics import timed_job
 from hub.orders.service import FINAL, apply_status, order_data
 from hub.orders.status import accepted_snapshot, restore_accepted
 from hub.runtime import Runtime, get_runtime
@@ -107,6 +108,7 @@ def claim(session: Session, delivery_id: str, now: datetime | None = None) -> Le
     return claim_one_in_flight(session, ORDER_DELIVERIES, delivery_id, lock, busy, now, BUSY_DELAY)
 
 
+@timed_job("order", delivery=True)
 def run_order_delivery(delivery_id: str) -> str:
     """The job: claim, send the operation to the POS, record the outcome. Returns the outcome's name."""
     rt = get_runtime()
