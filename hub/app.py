@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub.config import Settings
 from hub.errors import install_error_handlers
@@ -21,6 +22,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hub_runtime"] = runtime
+    if settings.trusted_proxies > 0:
+        # request.remote_addr becomes the address the trusted proxies saw; without them X-Forwarded-For
+        # is ignored (anyone can send it).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     install_error_handlers(app)
     from hub.observability.exposition import install_request_metrics
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, request
+import logging
+
+from flask import Response, after_this_request, g, request
 
 from hub.errors import ProblemError
-from hub.keys import Principal, authenticate_cached
+from hub.keys import KeyRefused, Principal, authenticate_cached, flush_key_use, note_key_use
 from hub.logs import bind_principal
 from hub.ratelimit import check_rate_limit
 from hub.runtime import get_runtime
@@ -34,7 +36,12 @@ def authorize(scopes: tuple[str, ...]) -> Principal:
     if key is None:
         raise ProblemError(401, "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
                            headers={"WWW-Authenticate": 'Bearer realm="pos-hub"'})
-    principal = authenticate_cached(get_runtime().db, key)
+    address = request.remote_addr  # the client's, behind HUB_TRUSTED_PROXIES proxies (ProxyFix)
+    try:
+        principal = authenticate_cached(get_runtime().db, key, address)
+    except KeyRefused as exc:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else None
+        raise ProblemError(exc.status, exc.detail, headers=headers) from exc
     if principal is None:
         raise ProblemError(401, "The API key is unknown or has been revoked.",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -45,4 +52,25 @@ def authorize(scopes: tuple[str, ...]) -> Principal:
             f"it needs scope {' or '.join(repr(s) for s in scopes)}.")
     g.principal = principal
     check_rate_limit(principal.key_id)
+    if note_key_use(principal.key_id, address):
+        _flush_after_response(principal.key_id)
     return principal
+
+
+log = logging.getLogger(__name__)
+
+
+def _flush_after_response(key_id: str) -> None:
+    """Write the key's last use once the response has gone (at most once a minute per key and process)."""
+    db = get_runtime().db
+
+    def flush() -> None:
+        try:
+            flush_key_use(db, key_id)
+        except Exception:  # noqa: BLE001 - only bookkeeping; the next due use writes it
+            log.warning("could not record the last use of key %s", key_id, exc_info=True)
+
+    @after_this_request
+    def schedule(response: Response) -> Response:
+        response.call_on_close(flush)
+        return response

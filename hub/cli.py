@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,8 +21,9 @@ from hub.admin import (
     update_hub,
 )
 from hub.config import Settings
-from hub.keys import KeyIssueError, issue_key, revoke_key
+from hub.keys import KeyIssueError, KeyNotFoundError, issue_key, restrict_key, revoke_key, rotate_key
 from hub.models import ApiKey, Connection, Hub, Location
+from hub.refs import iso
 from hub.runtime import Runtime, set_runtime
 
 
@@ -76,10 +78,60 @@ def cmd_create_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
     with rt.db.session() as s:
         if s.get(Hub, args.hub) is None:
             raise CliError(f"no hub {args.hub}")
-        issued = issue_key(s, args.hub, args.scope, args.connection, args.name)
+        issued = issue_key(s, args.hub, args.scope, args.connection, args.name,
+                           allowed_networks=args.allow_network, expires_at=_cli_time(args.expires_at))
         return {"id": issued.record.id, "hub_id": args.hub, "scope": args.scope,
                 "connection_id": args.connection, "key": issued.key,
+                "allowed_networks": issued.record.allowed_networks,
+                "expires_at": iso(issued.record.expires_at),
                 "note": "Store this key now: it is shown only once."}
+
+
+def _cli_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time from the command line (without offset: UTC)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CliError(f"not an ISO 8601 time: {value!r} (e.g. 2027-03-01T00:00:00+00:00)") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_restrict_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Set a key's allowed networks and expiry (options left out keep their value)."""
+    with rt.db.session() as s:
+        current = s.get(ApiKey, args.key_id)
+        if current is None or current.revoked_at is not None or (args.hub and current.hub_id != args.hub):
+            raise CliError(f"no active key {args.key_id}" + (f" in hub {args.hub}" if args.hub else ""))
+        networks = current.allowed_networks
+        if args.anywhere:
+            networks = None
+        elif args.allow_network:
+            networks = args.allow_network
+        expires_at = current.expires_at
+        if args.no_expiry:
+            expires_at = None
+        elif args.expires_at:
+            expires_at = _cli_time(args.expires_at)
+        key = restrict_key(s, args.key_id, args.hub, networks, expires_at)
+        return {"id": key.id, "allowed_networks": key.allowed_networks, "expires_at": iso(key.expires_at)}
+
+
+def cmd_rotate_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Issue a replacement key; the old one keeps working for --overlap seconds (shown only once)."""
+    with rt.db.session() as s:
+        try:
+            issued = rotate_key(s, args.key_id, args.hub, args.overlap)
+        except KeyNotFoundError as exc:
+            raise CliError(str(exc)) from exc
+        old = s.get(ApiKey, args.key_id)
+        return {"id": issued.record.id, "hub_id": issued.record.hub_id, "scope": issued.record.scope,
+                "connection_id": issued.record.connection_id, "key": issued.key,
+                "allowed_networks": issued.record.allowed_networks,
+                "expires_at": iso(issued.record.expires_at),
+                "replaces": args.key_id, "old_key_expires_at": iso(old.expires_at),
+                "note": "Store this key now: it is shown only once. Deploy it before the old key stops."}
 
 
 def cmd_revoke_key(rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
@@ -414,6 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("set-hub", cmd_set_hub, _set_hub_args),
         ("create-key", cmd_create_key, _create_key_args),
         ("revoke-key", cmd_revoke_key, _revoke_key_args),
+        ("restrict-key", cmd_restrict_key, _restrict_key_args),
+        ("rotate-key", cmd_rotate_key, _rotate_key_args),
         ("add-connection", cmd_add_connection, _add_connection_args),
         ("add-location", cmd_add_location, _add_location_args),
         ("list-hubs", cmd_list_hubs, lambda p: None),
@@ -467,6 +521,28 @@ def _create_key_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scope", required=True, choices=["automation", "pos", "admin"])
     p.add_argument("--connection", help="the connection a pos key is bound to")
     p.add_argument("--name", help="a label, e.g. 'Zapier (Anna)'")
+    _restriction_args(p)
+
+
+def _restriction_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-network", action="append", metavar="CIDR",
+                   help="a network the key works from, e.g. 203.0.113.25/32 (repeatable; default: anywhere)")
+    p.add_argument("--expires-at", metavar="ISO", help="when the key stops working (ISO 8601)")
+
+
+def _restrict_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("key_id")
+    p.add_argument("--hub")
+    _restriction_args(p)
+    p.add_argument("--anywhere", action="store_true", help="lift the network restriction")
+    p.add_argument("--no-expiry", action="store_true", help="lift the expiry")
+
+
+def _rotate_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("key_id")
+    p.add_argument("--hub")
+    p.add_argument("--overlap", type=int, required=True, metavar="SECONDS",
+                   help="how long the old key keeps working (0: it stops at once)")
 
 
 def _revoke_key_args(p: argparse.ArgumentParser) -> None:

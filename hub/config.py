@@ -44,6 +44,9 @@ class Settings:
     retention_budget_seconds: float = 2
     log_format: str = "text"  # HUB_LOG_FORMAT: text (default) or json, one object a line (hub/logs.py)
     log_level: str = "INFO"  # HUB_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR
+    # HUB_TRUSTED_PROXIES: how many reverse proxies in front of the app to trust for X-Forwarded-For
+    # (werkzeug's ProxyFix x_for). 0: forwarded headers are ignored and the peer address is the client.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -81,6 +84,8 @@ class Settings:
                 values[name] = kind(env[f"HUB_{name.upper()}"])
         if env.get("HUB_METRICS"):
             values["metrics_enabled"] = env["HUB_METRICS"].strip().lower() in ("1", "true", "yes", "on")
+        if env.get("HUB_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = int(env["HUB_TRUSTED_PROXIES"])
         if env.get("HUB_METRICS_PORT"):
             values["metrics_port"] = int(env["HUB_METRICS_PORT"])
         values.update(overrides)

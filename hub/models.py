@@ -124,6 +124,11 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Restrictions (hub.keys.restrict_key): source networks (CIDR strings; None = anywhere) and expiry.
+    allowed_networks: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The address of the last use, written with last_used_at at most once a minute per process.
+    last_used_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Connection(Base):

@@ -295,7 +295,7 @@ def test_admin_routes_are_for_admin_keys_under_their_own_tag():
     doc = build_openapi()
     admin = [item[method] for path, item in doc["paths"].items() if path.startswith("/v1/admin/")
              for method in item]
-    assert len(admin) == 18
+    assert len(admin) == 20
     for operation in admin:
         assert operation["x-scopes"] == ["admin"]
         assert operation["tags"] == ["Admin (support staff)"]

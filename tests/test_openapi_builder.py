@@ -73,6 +73,8 @@ EXTRA_ENDPOINTS = {
     ("get", "/v1/admin/keys"),
     ("post", "/v1/admin/keys"),
     ("delete", "/v1/admin/keys/{key_id}"),
+    ("patch", "/v1/admin/keys/{key_id}"),
+    ("post", "/v1/admin/keys/{key_id}/rotate"),
     ("get", "/v1/admin/hub"),
     ("patch", "/v1/admin/hub"),
     ("get", "/v1/admin/quarantine"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -22,9 +23,19 @@ from hub.connectors import CONNECTORS, build_connector
 from hub.connectors.base import ConnectorError
 from hub.endpoints import ADMIN, Endpoint
 from hub.errors import ProblemError, not_found
-from hub.keys import KeyIssueError, hub_keys, issue_key, revoke_key
+from hub.keys import (
+    IssuedKey,
+    KeyIssueError,
+    KeyNetworkError,
+    KeyNotFoundError,
+    hub_keys,
+    issue_key,
+    restrict_key,
+    revoke_key,
+    rotate_key,
+)
 from hub.menu_import import import_menu
-from hub.models import Connection, Hub
+from hub.models import ApiKey, Connection, Hub
 from hub.refs import iso
 from hub.requests_json import validated_body
 from hub.runtime import get_runtime
@@ -259,19 +270,52 @@ def import_menu_from_pos(connection_id: str) -> Response:
     return jsonify(result)
 
 
+_KEY_ID = (("key_id", "The key's id, e.g. key_5a6b7c8d9e0f1a2b."),)
+
+
+def key_view(k: ApiKey) -> dict[str, Any]:
+    """A key as admin/key.json shows it: prefix, scope, restrictions and last use; never its secret."""
+    return {"id": k.id, "prefix": k.prefix, "scope": k.scope, "name": k.name,
+            "connection_id": k.connection_id, "created_at": k.created_at.isoformat(),
+            "revoked_at": iso(k.revoked_at), "allowed_networks": k.allowed_networks,
+            "expires_at": iso(k.expires_at), "last_used_at": iso(k.last_used_at),
+            "last_used_address": k.last_used_address}
+
+
+def _when(body: dict[str, Any], field: str) -> datetime | None:
+    """A date-time field of a validated body (null: none); 422 naming the field when unreadable."""
+    value = body.get(field)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        message = f"{field}: {value!r} is not a date-time, e.g. 2027-03-01T00:00:00+00:00"
+        raise ProblemError(422, message, errors=[{"path": f"/{field}", "message": message}]) from exc
+
+
+def _key_problem(exc: KeyIssueError) -> ProblemError:
+    path = f"/allowed_networks/{exc.index}" if isinstance(exc, KeyNetworkError) else "/connection_id"
+    return ProblemError(422, str(exc), errors=[{"path": path, "message": str(exc)}])
+
+
+def _created_view(issued: IssuedKey) -> dict[str, Any]:
+    rec = issued.record
+    return {"id": rec.id, "key": issued.key, "scope": rec.scope, "connection_id": rec.connection_id,
+            "allowed_networks": rec.allowed_networks, "expires_at": iso(rec.expires_at)}
+
+
 @blueprint.get("/v1/admin/keys")
 @Endpoint(
     operation_id="admin_list_keys", summary="List API keys", tag=TAG, scopes=ADMIN,
-    description="The hub's API keys, oldest first, by prefix only: secrets are never shown again.",
+    description="The hub's API keys, oldest first, by prefix only: secrets are never shown again. Each "
+    "shows its allowed networks, expiry, and when and from where it was last used.",
     response="admin/key.json", response_is_list=True,
 )
 def list_keys() -> Response:
     """The hub's keys (prefixes only; secrets are never shown again)."""
     with get_runtime().db.session() as s:
-        keys = hub_keys(s, current_principal().hub_id)
-        return jsonify([{"id": k.id, "prefix": k.prefix, "scope": k.scope, "name": k.name,
-                         "connection_id": k.connection_id, "created_at": k.created_at.isoformat(),
-                         "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys])
+        return jsonify([key_view(k) for k in hub_keys(s, current_principal().hub_id)])
 
 
 @blueprint.post("/v1/admin/keys")
@@ -284,15 +328,65 @@ def list_keys() -> Response:
 def create_key() -> tuple[Response, int]:
     """Issue a key; the answer is the only time its secret is shown."""
     body = validated_body("admin/key.input.json")
+    expires_at = _when(body, "expires_at")
     try:
         with get_runtime().db.session() as s:
             issued = issue_key(s, current_principal().hub_id, body["scope"],
-                               body.get("connection_id"), body.get("name"))
-            return jsonify({"id": issued.record.id, "key": issued.key, "scope": issued.record.scope,
-                            "connection_id": issued.record.connection_id}), 201
+                               body.get("connection_id"), body.get("name"),
+                               allowed_networks=body.get("allowed_networks"), expires_at=expires_at)
+            return jsonify(_created_view(issued)), 201
     except KeyIssueError as exc:
-        # The schema checks scope; what is left is whether the connection fits the scope and the hub.
-        raise ProblemError(422, str(exc), errors=[{"path": "/connection_id", "message": str(exc)}]) from exc
+        # The schema checks scope; what is left is the networks, and whether the connection fits.
+        raise _key_problem(exc) from exc
+
+
+@blueprint.patch("/v1/admin/keys/<key_id>")
+@Endpoint(
+    operation_id="admin_restrict_key", summary="Restrict an API key", tag=TAG, scopes=ADMIN,
+    description=schema("admin/key.update.input.json")["description"], request="admin/key.update.input.json",
+    response="admin/key.json", path_params=_KEY_ID, errors=(404,), response_description="The key, changed.",
+)
+def change_key(key_id: str) -> Response:
+    """Set an active key's allowed networks and expiry (a field left out keeps its value)."""
+    body = validated_body("admin/key.update.input.json")
+    expires_at = _when(body, "expires_at")
+    hub_id = current_principal().hub_id
+    try:
+        with get_runtime().db.session() as s:
+            current = next((k for k in hub_keys(s, hub_id) if k.id == key_id and k.revoked_at is None), None)
+            if current is None:
+                raise not_found("active key")
+            key = restrict_key(
+                s, key_id, hub_id,
+                body["allowed_networks"] if "allowed_networks" in body else current.allowed_networks,
+                expires_at if "expires_at" in body else current.expires_at)
+            return jsonify(key_view(key))
+    except KeyNotFoundError as exc:
+        raise not_found("active key") from exc
+    except KeyIssueError as exc:
+        raise _key_problem(exc) from exc
+
+
+@blueprint.post("/v1/admin/keys/<key_id>/rotate")
+@Endpoint(
+    operation_id="admin_rotate_key", summary="Rotate an API key", tag=TAG, scopes=ADMIN,
+    description=schema("admin/key.rotate.input.json")["description"] + " The answer is the only time the "
+    "new key's secret is shown.", status=201, request="admin/key.rotate.input.json",
+    response="admin/key_created.json", path_params=_KEY_ID, errors=(404,),
+    response_description="The new key, with its secret (shown once), and when the old one stops working.",
+)
+def rotate(key_id: str) -> tuple[Response, int]:
+    """Issue a replacement key; the old one keeps working for the overlap asked for."""
+    body = validated_body("admin/key.rotate.input.json")
+    try:
+        with get_runtime().db.session() as s:
+            issued = rotate_key(s, key_id, current_principal().hub_id, body["overlap_seconds"])
+            old = s.get(ApiKey, key_id)
+            view = _created_view(issued)
+            view["replaces"] = {"id": key_id, "expires_at": iso(old.expires_at)}
+            return jsonify(view), 201
+    except KeyNotFoundError as exc:
+        raise not_found("active key") from exc
 
 
 @blueprint.delete("/v1/admin/keys/<key_id>")

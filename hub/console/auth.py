@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from hub.console import console
 from hub.console.session import LIFETIME
-from hub.keys import authenticate
+from hub.keys import KeyRefused, authenticate, check_key_use, principal_of
 from hub.models import ApiKey, Hub, Operator, utcnow
 from hub.ratelimit import redis_storage
 from hub.runtime import get_runtime
@@ -246,6 +246,11 @@ def _load_actor(db_session: Session) -> Actor | None:
         key = db_session.get(ApiKey, actor_id)
         if key is None or key.revoked_at is not None or key.scope != "admin" or _key_version(key) != version:
             return None
+        try:
+            # An expired key, or one used from outside its networks, signs its session out too.
+            check_key_use(principal_of(key), request.remote_addr)
+        except KeyRefused:
+            return None
         hub = db_session.get(Hub, key.hub_id)
         return Actor("hub_admin", key.id, f"Admin key {key.prefix[:6]}… of {hub.name if hub else key.hub_id}",
                      key.hub_id)
@@ -353,7 +358,7 @@ def login():  # noqa: ANN201
         ), 429, {"Retry-After": str(wait)}
     with get_runtime().db.session() as db_session:
         if form["method"] == "key":
-            principal = authenticate(db_session, form["key"])
+            principal = authenticate(db_session, form["key"], address=request.remote_addr)
             if principal is not None and principal.scope == "admin":
                 key = db_session.get(ApiKey, principal.key_id)
                 _sign_in("hub_admin", key.id, _key_version(key))

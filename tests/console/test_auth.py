@@ -6,6 +6,7 @@ import io
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from hub import create_app
 from hub.cli import main
 from hub.console.auth import ACCOUNT_LIMIT, ADDRESS_LIMIT, disable_operator, find_operator, verify_operator
 from hub.demo import ensure_demo
-from hub.keys import revoke_key
+from hub.keys import restrict_key, revoke_key
 from hub.migrate import upgrade
 from hub.models import ApiKey
 from hub.runtime import get_runtime
@@ -187,6 +188,27 @@ def test_a_revoked_key_is_signed_out_at_once(admin_key_client, tenant):
         admin = select(ApiKey.id).where(ApiKey.hub_id == tenant.hub_id, ApiKey.scope == "admin")
         key_id = session.scalar(admin)
         revoke_key(session, key_id)
+    assert admin_key_client.get(f"/console/hubs/{tenant.hub_id}").status_code == 302
+
+
+def _restrict_admin_key(tenant, networks, expires_at=None) -> None:
+    with get_runtime().db.session() as session:
+        admin = select(ApiKey.id).where(ApiKey.hub_id == tenant.hub_id, ApiKey.scope == "admin")
+        restrict_key(session, session.scalar(admin), tenant.hub_id, networks, expires_at)
+
+
+def test_an_admin_key_restricted_to_other_networks_cannot_sign_in(app, tenant):
+    _restrict_admin_key(tenant, ["203.0.113.0/24"])  # the test client comes from 127.0.0.1
+    assert sign_in_key(app.test_client(), tenant.admin_key).status_code == 401
+
+
+def test_a_key_restricted_after_sign_in_is_signed_out_at_once(admin_key_client, tenant):
+    _restrict_admin_key(tenant, ["203.0.113.0/24"])
+    assert admin_key_client.get(f"/console/hubs/{tenant.hub_id}").status_code == 302
+
+
+def test_a_key_expired_after_sign_in_is_signed_out_at_once(admin_key_client, tenant):
+    _restrict_admin_key(tenant, None, datetime.now(UTC) - timedelta(seconds=1))
     assert admin_key_client.get(f"/console/hubs/{tenant.hub_id}").status_code == 302
 
 
