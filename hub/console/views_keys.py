@@ -129,6 +129,11 @@ def _own_key(db_session: Any, hub_id: str, key_id: str) -> ApiKey:
     return key
 
 
+def _own_key_and_connection(db_session: Any, hub_id: str, key_id: str) -> tuple[ApiKey, Connection | None]:
+    key = _own_key(db_session, hub_id, key_id)
+    return key, db_session.get(Connection, key.connection_id) if key.connection_id else None
+
+
 def _keys_page(hub_id: str, form: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
                status: int = 200) -> tuple[str, int]:
     with get_runtime().db.session() as s:
@@ -198,8 +203,7 @@ def key_created(hub_id: str, key_id: str) -> tuple[str, int, dict[str, str]]:
     rt = get_runtime()
     with rt.db.session() as s:
         hub = hub_or_404(s, hub_id)
-        key = _own_key(s, hub_id, key_id)
-        connection = s.get(Connection, key.connection_id) if key.connection_id else None
+        key, connection = _own_key_and_connection(s, hub_id, key_id)
         pending = session.get(_NEW_KEY)
         plaintext = None
         replaced = None
@@ -222,8 +226,7 @@ def key_revoke(hub_id: str, key_id: str) -> str:
     """Ask before revoking: what stops working."""
     with get_runtime().db.session() as s:
         hub = hub_or_404(s, hub_id)
-        key = _own_key(s, hub_id, key_id)
-        connection = s.get(Connection, key.connection_id) if key.connection_id else None
+        key, connection = _own_key_and_connection(s, hub_id, key_id)
         return render_template("console/key_revoke.html", hub=hub, key=key, connection=connection)
 
 
@@ -297,8 +300,7 @@ def key_rotate(hub_id: str, key_id: str) -> str:
     """Ask before rotating: how long the old key keeps working."""
     with get_runtime().db.session() as s:
         hub = hub_or_404(s, hub_id)
-        key = _own_key(s, hub_id, key_id)
-        connection = s.get(Connection, key.connection_id) if key.connection_id else None
+        key, connection = _own_key_and_connection(s, hub_id, key_id)
         return render_template("console/key_rotate.html", hub=hub, key=key, connection=connection,
                                overlaps=ROTATE_OVERLAPS, chosen=86400, errors={})
 
